@@ -1,0 +1,45 @@
+"""The `facegate` command line: serve the stack, administer apps and packs, run the engine locally."""
+from __future__ import annotations
+
+import sys
+
+ENGINE_COMMANDS = ("detect", "attributes", "compare", "liveness", "mask")
+
+USAGE = """usage: facegate COMMAND [ARGS]
+
+  serve      start the whole stack in the foreground (gateway, face backend, Celery worker)
+  backend    start only the face backend HTTP service
+  admin      accounts, apps, packs and usage (facegate admin --help)
+  models     list, fetch and verify model files (facegate models --help)
+  detect IMAGE | attributes IMAGE | liveness IMAGE | mask IMAGE | compare IMAGE1 IMAGE2
+             run the face engine locally and print the API's JSON result
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0
+    command, rest = args[0], args[1:]
+    if command in ENGINE_COMMANDS:
+        from face_backend.cli import main as engine_main
+        return engine_main([command, *rest])
+    if command == "models":
+        from face_backend.cli import models_main
+        return models_main(rest)
+    if command == "backend":
+        from face_backend.server import main as backend_main
+        return backend_main(rest)
+    if command == "serve":
+        from facegate.serve import main as serve_main
+        return serve_main(rest)
+    if command == "admin":
+        from facegate.admin_cli import main as admin_main
+        return admin_main(rest)
+    print(USAGE, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

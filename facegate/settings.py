@@ -1,0 +1,158 @@
+"""Django settings for facegate. Every setting comes from the environment; README lists them all."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from facegate import config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = config.data_dir()
+
+SECRET_KEY = config.persistent_secret("secret_key", "FACEGATE_SECRET_KEY")
+# Key for encrypting AppSecrets at rest; separate from SECRET_KEY so either can be rotated alone.
+FACEGATE_ENCRYPTION_KEY = config.persistent_secret("encryption_key", "FACEGATE_ENCRYPTION_KEY")
+DEBUG = config.env_bool("FACEGATE_DEBUG", False)
+ALLOWED_HOSTS = config.env_list("FACEGATE_ALLOWED_HOSTS", "*")
+CSRF_TRUSTED_ORIGINS = config.env_list("FACEGATE_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "gateway",
+    "billing",
+    "monitoring",
+    "apps_console",
+]
+
+MIDDLEWARE = [
+    "gateway.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "facegate.urls"
+WSGI_APPLICATION = "facegate.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": config.database_from_url(os.environ.get("DATABASE_URL"), DATA_DIR / "facegate.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/console/login/"
+LOGIN_REDIRECT_URL = "/console/"
+LOGOUT_REDIRECT_URL = "/console/login/"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Secure cookies need HTTPS; on by default behind a TLS proxy, off for plain loopback set-ups.
+SESSION_COOKIE_SECURE = config.env_bool("FACEGATE_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("简体中文"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("FACEGATE_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+
+# Request bodies: two base64 images of 2 MB each plus JSON overhead fit well under 8 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = config.env_int("FACEGATE_MAX_BODY_BYTES", 8 * 1024 * 1024)
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
+
+# Gateway.
+FACEGATE_BACKEND_URLS = config.env_list("FACEGATE_BACKEND_URLS", "http://127.0.0.1:8001")
+FACEGATE_BACKEND_TOKEN = config.persistent_secret("backend_token", "FACEGATE_BACKEND_TOKEN", 32)
+FACEGATE_BACKEND_TIMEOUT = config.env_float("FACEGATE_BACKEND_TIMEOUT", 30.0)
+FACEGATE_TIMESTAMP_WINDOW_SECONDS = config.env_int("FACEGATE_TIMESTAMP_WINDOW_SECONDS", 300)
+FACEGATE_DEFAULT_RATE_LIMIT = config.env_int("FACEGATE_DEFAULT_RATE_LIMIT", 50)  # requests/second/app
+
+# Billing: pack tiers (calls) and their prices in the currency below.
+FACEGATE_CURRENCY = os.environ.get("FACEGATE_CURRENCY", "CNY")
+FACEGATE_PACK_TIERS = {
+    "100k": (100_000, config.env_float("FACEGATE_PRICE_100K", 100.0)),
+    "1m": (1_000_000, config.env_float("FACEGATE_PRICE_1M", 800.0)),
+    "10m": (10_000_000, config.env_float("FACEGATE_PRICE_10M", 6_000.0)),
+    "100m": (100_000_000, config.env_float("FACEGATE_PRICE_100M", 40_000.0)),
+}
+FACEGATE_PACK_DAYS = config.env_int("FACEGATE_PACK_DAYS", 365)
+FACEGATE_PAYMENT_PROVIDER = os.environ.get("FACEGATE_PAYMENT_PROVIDER", "billing.payments.InstantPayment")
+
+# Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport in the data dir,
+# so that a real worker runs with zero set-up (docs/DECISIONS.md).
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+else:
+    _broker_dir = DATA_DIR / "celery-broker"
+    for _sub in ("out", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "out"),
+        "data_folder_out": str(_broker_dir / "out"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = config.env_bool("FACEGATE_CELERY_EAGER", False)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("FACEGATE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
