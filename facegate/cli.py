@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         from face_backend.cli import main as engine_main
         return engine_main([command, *rest])
     if command == "models":
-        from face_backend.cli import models_main
+        from face_backend.model_store import cli_main as models_main
         return models_main(rest)
     if command == "backend":
         from face_backend.server import main as backend_main
