@@ -1,0 +1,1 @@
+"""facegate's face backend: the vision engine, the request logic and its internal HTTP service."""

@@ -1,0 +1,1 @@
+"""Pure image functions and models for the face APIs (never imports Django)."""
