@@ -81,3 +81,11 @@ def new_service_code() -> str:
 
 
 __all__ = ["API_NAMES", "Application", "SeenSign", "ServiceCode", "new_app_key", "new_service_code"]
+
+
+class RateCounter(models.Model):
+    """Per-app request counter of the current second; the DB-backed rate limit without Redis (one row per app)."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="rate_counter")
+    second = models.BigIntegerField(default=0)
+    count = models.PositiveIntegerField(default=0)

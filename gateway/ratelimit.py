@@ -1,0 +1,51 @@
+"""4292: requests per second per application, shared by every gateway process.
+
+With REDIS_URL: an INCR on a per-app, per-second key that expires. Without: one RateCounter row per
+app holding (second, count), bumped by a single conditional UPDATE — the database serialises
+concurrent writers, so the limit holds across processes with one small write per call.
+"""
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
+
+from gateway.models import Application, RateCounter
+
+
+def limit_for(app: Application) -> int:
+    return app.rate_limit_per_second or settings.FACEGATE_DEFAULT_RATE_LIMIT
+
+
+def allow(app: Application, now: float | None = None) -> bool:
+    """Count this request; False when the app is over its limit in the current second."""
+    limit = limit_for(app)
+    if limit <= 0:  # 0 or negative site default = unlimited
+        return True
+    second = int(time.time() if now is None else now)
+    if settings.REDIS_URL:
+        return _allow_redis(app.pk, second, limit)
+    for _attempt in range(2):
+        # New second: reset to 1; same second: +1 only while under the limit.
+        bumped = RateCounter.objects.filter(Q(application=app) & (~Q(second=second) | Q(count__lt=limit))).update(
+            count=Case(When(second=second, then=F("count") + 1), default=Value(1)), second=second)
+        if bumped:
+            return True
+        if RateCounter.objects.filter(application=app).exists():
+            return False
+        try:
+            with transaction.atomic():
+                RateCounter.objects.create(application=app, second=second, count=1)
+            return True
+        except IntegrityError:
+            continue  # another process created it first; bump it
+    return False
+
+
+def _allow_redis(app_id: int, second: int, limit: int) -> bool:
+    from django.core.cache import cache
+    key = f"facegate:rate:{app_id}:{second}"
+    cache.add(key, 0, timeout=3)
+    return cache.incr(key) <= limit
