@@ -1,0 +1,109 @@
+"""The backend's request logic without HTTP: body bytes in, the exact wire reply out.
+
+Used by the HTTP server, the `facegate detect ...` CLI and the tests.
+Codes: 4101 image empty/field missing or null, 4102 body not a JSON object or a field of the wrong
+type, 4103 over 2 MB, 4104 undecodable, 4105 no face, 5000 anything unexpected (logged with the
+request id, which the reply's details carry).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import numpy as np
+
+from facegate import errors
+from facegate.apis import APIS
+from face_backend.vision.engine import FaceEngine, NoFaceError, get_engine
+from face_backend.vision.image_io import ImageError, image_from_base64
+from face_backend.vision.types import Face
+
+log = logging.getLogger("face_backend.api")
+
+
+class RequestError(Exception):
+    def __init__(self, code: str, details: str) -> None:
+        super().__init__(details)
+        self.code = code
+        self.details = details
+
+
+def parse_body(api: str, body: bytes) -> list[str]:
+    """The base64 strings of the API's image fields, in order, or RequestError 4101/4102."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise RequestError(errors.BAD_BODY, "body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise RequestError(errors.BAD_BODY, "body must be a JSON object")
+    values = []
+    for field in APIS[api].image_fields:
+        value = data.get(field)
+        if value is None:
+            raise RequestError(errors.IMAGE_MISSING, f"parameter {field} is missing")
+        if not isinstance(value, str):
+            raise RequestError(errors.BAD_BODY, f"parameter {field} must be a base64 string")
+        if not value.strip():
+            raise RequestError(errors.IMAGE_MISSING, f"parameter {field} is empty")
+        values.append(value)
+    return values
+
+
+def _load(field: str, text: str) -> np.ndarray:
+    try:
+        return image_from_base64(text)
+    except ImageError as exc:
+        raise RequestError(exc.code, f"{field}: {exc.details}") from None
+
+
+def face_json(face: Face) -> dict[str, Any]:
+    x, y, w, h = face.box
+    return {
+        "face_location": {"top": int(y), "left": int(x), "width": int(w), "height": int(h)},
+        "score": round(float(face.score), 4),
+        "landmarks": [[int(round(px)), int(round(py))] for px, py in face.landmarks],
+    }
+
+
+def _face_list(items: list[dict]) -> dict[str, Any]:
+    return {"face_num": len(items), "face_list": items}
+
+
+def run(api: str, images: list[np.ndarray], engine: FaceEngine) -> Any:
+    """The result object of an API for decoded images (NoFaceError propagates)."""
+    if api == "compare":
+        return round(engine.compare(images[0], images[1]), 4)
+    img = images[0]
+    if api == "detect":
+        faces = engine.detect(img)
+        if not faces:
+            raise NoFaceError()
+        return _face_list([face_json(f) for f in faces])
+    if api == "attributes":
+        return _face_list([{**face_json(f), "gender": g, "age": a} for f, g, a in engine.attributes(img)])
+    if api == "liveness":
+        return _face_list([{**face_json(f), "FaceAntiSpoofing": label, "liveness_score": round(p, 4)}
+                           for f, label, p in engine.liveness(img)])
+    if api == "mask":
+        return _face_list([{**face_json(f), "mask": label, "mask_score": round(float(s), 4)}
+                           for f, label, s in engine.mask(img)])
+    raise RequestError(errors.BAD_BODY, f"unknown API {api!r}")
+
+
+def handle(api: str, body: bytes, request_id: str, engine: FaceEngine | None = None) -> dict:
+    """The wire reply for one request: success(result) or error(code, details)."""
+    try:
+        if api not in APIS:
+            return errors.error(errors.BAD_BODY, f"unknown API {api!r}")
+        texts = parse_body(api, body)
+        fields = APIS[api].image_fields
+        images = [_load(field, text) for field, text in zip(fields, texts)]
+        return errors.success(run(api, images, engine or get_engine()))
+    except RequestError as exc:
+        return errors.error(exc.code, exc.details)
+    except NoFaceError as exc:
+        return errors.error(errors.NO_FACE, str(exc))
+    except Exception:
+        log.exception("internal error, request id %s, api %s", request_id, api)
+        return errors.error(errors.INTERNAL, f"internal error, request id {request_id}")

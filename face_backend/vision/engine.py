@@ -1,0 +1,160 @@
+"""FaceEngine: the models of one pack, loaded once per process, and the five face operations.
+
+Models load lazily (first use, or warm_up()) under per-model locks, so concurrent requests in the
+server's thread pool share one session each (onnxruntime sessions are thread-safe for run()).
+Liveness and mask live in their own modules; they are imported lazily so detection, attributes
+and compare work even where those modules or their model files are missing.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import cv2
+import numpy as np
+
+from face_backend.vision.attributes import AgeGenderModel
+from face_backend.vision.packs import PACKS, pack_name
+from face_backend.vision.types import Face
+
+log = logging.getLogger(__name__)
+
+LIVE = "活体人脸"
+SPOOF = "非活体人脸"
+UNCLEAR = "人脸清晰度较差，无法判断"
+# A face is too unclear to judge when its box is smaller than this on its short side, or when the
+# Laplacian variance of its 112x112 aligned crop (a sharpness measure) is below the limit.
+MIN_LIVENESS_SIDE = 40
+MIN_SHARPNESS = 20.0  # blurred background faces in our photos measure 14-18, sharp ones 50+
+LIVE_THRESHOLD = 0.5
+
+
+class NoFaceError(Exception):
+    """No face in an image (4105); `which` is 1 or 2 for compare, 0 otherwise."""
+
+    def __init__(self, which: int = 0) -> None:
+        super().__init__(f"no face found in image {which}" if which else "no face found")
+        self.which = which
+
+
+class FaceEngine:
+    """detect, attributes, liveness, mask, compare, embed on BGR np.ndarray images."""
+
+    def __init__(self, pack: str | None = None) -> None:
+        self.pack = PACKS[pack_name(pack)]
+        self.detector = self.pack.detector()
+        self.recognizer = self.pack.recognizer()
+        self.age_gender = AgeGenderModel()
+        self._liveness: Any = None
+        self._mask: Any = None
+        self._lock = threading.Lock()
+
+    # -- optional models (other modules) -------------------------------------------------------
+    def _optional(self, attr: str, module: str, cls: str) -> Any:
+        with self._lock:
+            if getattr(self, attr) is None:
+                mod = __import__(module, fromlist=[cls])
+                model = getattr(mod, cls)()
+                model.prepare()
+                setattr(self, attr, model)
+            return getattr(self, attr)
+
+    def liveness_model(self) -> Any:
+        return self._optional("_liveness", "face_backend.vision.liveness", "LivenessModel")
+
+    def mask_model(self) -> Any:
+        return self._optional("_mask", "face_backend.vision.mask", "MaskModel")
+
+    # -- operations ------------------------------------------------------------------------------
+    def detect(self, img: np.ndarray) -> list[Face]:
+        return self.detector.detect(img)
+
+    def _faces(self, img: np.ndarray, which: int = 0) -> list[Face]:
+        faces = self.detect(img)
+        if not faces:
+            raise NoFaceError(which)
+        return faces
+
+    def attributes(self, img: np.ndarray) -> list[tuple[Face, str, str]]:
+        """(face, gender, age) per face; NoFaceError when none."""
+        faces = self._faces(img)
+        return [(f, g, a) for f, (g, a) in zip(faces, self.age_gender.predict(img, faces))]
+
+    def liveness(self, img: np.ndarray) -> list[tuple[Face, str, float]]:
+        """(face, FaceAntiSpoofing text, live probability) per face."""
+        faces = self._faces(img)
+        model = self.liveness_model()
+        out = []
+        for face in faces:
+            prob = float(model.get(img, face.box))
+            if not self._clear_enough(img, face):
+                label = UNCLEAR
+            else:
+                label = LIVE if prob >= LIVE_THRESHOLD else SPOOF
+            out.append((face, label, prob))
+        return out
+
+    def _clear_enough(self, img: np.ndarray, face: Face) -> bool:
+        if min(face.box[2], face.box[3]) < MIN_LIVENESS_SIDE:
+            return False
+        return sharpness(img, face) >= MIN_SHARPNESS
+
+    def mask(self, img: np.ndarray) -> list[tuple[Face, str, float]]:
+        """(face, "wearing"/"not_wearing"/"incorrect", score) per face."""
+        faces = self._faces(img)
+        model = self.mask_model()
+        return [(f, *model.get(img, f)) for f in faces]
+
+    def embed(self, img: np.ndarray, face: Face) -> np.ndarray:
+        return self.recognizer.embed(img, face)
+
+    def compare(self, img1: np.ndarray, img2: np.ndarray) -> float:
+        """Calibrated similarity of the largest faces; >= 0.5 means the same person."""
+        face1 = self._faces(img1, 1)[0]
+        face2 = self._faces(img2, 2)[0]
+        cosine = float(self.embed(img1, face1) @ self.embed(img2, face2))
+        return self.recognizer.score(cosine)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def warm_up(self, optional: bool = True) -> None:
+        """Load every model now (server start), so the first request does not pay for it."""
+        self.detector.prepare()
+        self.recognizer.prepare()
+        self.age_gender.prepare()
+        if optional:
+            for loader in (self.liveness_model, self.mask_model):
+                try:
+                    loader()
+                except Exception as exc:  # optional model missing: its API answers 5000
+                    log.warning("optional model not available: %s", exc)
+
+    def health(self) -> dict:
+        models = [self.detector.info(), self.recognizer.info(), *self.age_gender.info()]
+        for attr, module, cls in (("_liveness", "face_backend.vision.liveness", "LivenessModel"),
+                                  ("_mask", "face_backend.vision.mask", "MaskModel")):
+            model = getattr(self, attr)
+            if model is not None:
+                models += [{**m, "loaded": True} for m in model.info()]
+        return {"status": "ok", "pack": self.pack.name, "pack_notice": self.pack.notice, "models": models}
+
+
+def sharpness(img: np.ndarray, face: Face) -> float:
+    """Variance of the Laplacian of the face's aligned 112x112 grey crop."""
+    from face_backend.vision.align import align_face
+
+    crop = cv2.cvtColor(align_face(img, face.landmarks, 112), cv2.COLOR_BGR2GRAY)
+    return float(cv2.Laplacian(crop, cv2.CV_64F).var())
+
+
+_ENGINES: dict[str, FaceEngine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def get_engine(pack: str | None = None) -> FaceEngine:
+    """The process-wide engine for a pack (models are loaded once per process)."""
+    name = pack_name(pack)
+    with _ENGINES_LOCK:
+        if name not in _ENGINES:
+            _ENGINES[name] = FaceEngine(name)
+        return _ENGINES[name]
