@@ -147,6 +147,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = config.env_bool("FACEGATE_CELERY_EAGER", False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Beat (run inside the worker by `celery worker -B`): the periodic alert check and pruning.
+CELERY_BEAT_SCHEDULE = {"evaluate-alerts": {"task": "monitoring.evaluate_alerts", "schedule": 60.0}}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+# Monitoring: /metrics needs `Authorization: Bearer <token>` when set, else only loopback may scrape.
+FACEGATE_METRICS_TOKEN = os.environ.get("FACEGATE_METRICS_TOKEN", "")
+# Calls in 5 minutes before the error-rate and p95 rules may alert (fewer is noise).
+FACEGATE_ALERT_MIN_CALLS = config.env_int("FACEGATE_ALERT_MIN_CALLS", 20)
 
 LOGGING = {
     "version": 1,

@@ -31,10 +31,9 @@ LATENCY_BUCKETS_MS: tuple[float, ...] = (5, 10, 20, 35, 50, 75, 100, 150, 200, 3
                                          2000, 3000, 5000, 10000, 30000, float("inf"))
 
 
-class MinuteRollup(models.Model):
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="rollups")
-    api = models.CharField(max_length=16, choices=API_CHOICES)
-    minute = models.DateTimeField(db_index=True)
+class CallAggregate(models.Model):
+    """Counters of a set of calls; the fields monitoring.tasks adds one call to."""
+
     count = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     latency_sum_ms = models.FloatField(default=0)
@@ -45,7 +44,27 @@ class MinuteRollup(models.Model):
     bytes_out = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class MinuteRollup(CallAggregate):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="rollups")
+    api = models.CharField(max_length=16, choices=API_CHOICES)
+    minute = models.DateTimeField(db_index=True)
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["application", "api", "minute"], name="one_rollup_per_minute")]
+
+
+class ApiTotal(CallAggregate):
+    """All-time counters per (app, API), updated with the rollups: /metrics reads a handful of rows
+    instead of summing every minute, and the counters stay monotonic when old rollups are pruned."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="api_totals")
+    api = models.CharField(max_length=16, choices=API_CHOICES)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "api"], name="one_total_per_api")]
 
 
 class AlertRule(models.Model):
