@@ -1,0 +1,190 @@
+"""`facegate admin ...`: accounts, applications, packs and usage from the command line.
+
+Acts on the database that FACEGATE_DATA_DIR / DATABASE_URL name (the one `facegate serve` uses) and
+applies pending migrations first, so it works on a fresh data dir.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime
+from typing import Any
+
+from facegate.apis import API_NAMES
+
+DEFAULT_OWNER = "admin@localhost"
+
+
+class CliError(Exception):
+    pass
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "facegate.settings")
+    import django
+    django.setup()
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        from django.core.management import call_command
+        call_command("migrate", verbosity=0, interactive=False)
+
+
+def _out(args: argparse.Namespace, data: Any, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, default=_json_default, ensure_ascii=False, indent=2))
+    else:
+        print(text)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _user(email: str, create: bool = True):
+    from django.contrib.auth import get_user_model
+    User = get_user_model()
+    user = User.objects.filter(username=email).first()
+    if user is None and create:
+        user = User(username=email, email=email)
+        user.set_unusable_password()  # log in only after `create-user --password` or a reset
+        user.save()
+    if user is None:
+        raise CliError(f"no user {email!r}")
+    return user
+
+
+def _app(app_key: str):
+    from gateway.models import Application
+    app = Application.objects.filter(app_key=app_key).first()
+    if app is None:
+        raise CliError(f"no application with AppKey {app_key!r}")
+    return app
+
+
+def _app_info(app) -> dict[str, Any]:
+    return {"app_id": app.pk, "app_key": app.app_key, "name": app.name, "owner": app.owner.username,
+            "status": app.status, "created_at": app.created_at,
+            "service_codes": dict(app.service_codes.values_list("api", "code"))}
+
+
+def cmd_create_app(args: argparse.Namespace) -> None:
+    from gateway.services import create_application
+    app, secret = create_application(_user(args.owner), args.name, args.description)
+    data = {"app_id": app.pk, "app_key": app.app_key, "app_secret": secret,
+            "service_codes": dict(app.service_codes.values_list("api", "code"))}
+    _out(args, data, "\n".join(f"{k}: {v}" for k, v in data.items()) + "\n(the AppSecret is shown only now)")
+
+
+def cmd_grant(args: argparse.Namespace) -> None:
+    from billing.orders import grant_pack
+    pack = grant_pack(_app(args.app), args.api, args.calls, args.days)
+    data = {"pack_id": pack.pk, "app_key": args.app, "api": pack.api, "calls": pack.calls_total,
+            "starts_at": pack.starts_at, "expires_at": pack.expires_at}
+    _out(args, data, f"granted {pack.calls_total} {pack.api} calls to {args.app}, valid until {pack.expires_at:%Y-%m-%d}")
+
+
+def cmd_usage(args: argparse.Namespace) -> None:
+    from billing.quota import usage
+    report = usage(_app(args.app))
+    lines = [f"{api:<11} remaining {r['remaining']:>12}  today {r['used_today']:>8}  month {r['used_month']:>10}"
+             for api, r in report.items()]
+    _out(args, report, "\n".join(lines))
+
+
+def cmd_create_user(args: argparse.Namespace) -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    User = get_user_model()
+    if User.objects.filter(username=args.email).exists():
+        raise CliError(f"user {args.email!r} exists")
+    user = User(username=args.email, email=args.email, is_staff=args.admin, is_superuser=args.admin)
+    if args.password:
+        validate_password(args.password, user)
+        user.set_password(args.password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    _out(args, {"user_id": user.pk, "email": user.email, "admin": user.is_superuser},
+         f"created {'admin' if args.admin else 'user'} {user.email}")
+
+
+def cmd_apps(args: argparse.Namespace) -> None:
+    from gateway.models import Application
+    from gateway.services import rotate_secret, set_status
+    if args.apps_command == "list":
+        apps = [_app_info(a) for a in Application.objects.select_related("owner").order_by("created_at")]
+        _out(args, apps, "\n".join(f"{a['app_key']}  {a['status']:<8}  {a['name']:<15}  {a['owner']}" for a in apps))
+    elif args.apps_command in ("disable", "enable"):
+        app = set_status(_app(args.app_key), args.apps_command == "enable")
+        _out(args, {"app_key": app.app_key, "status": app.status}, f"{app.app_key}: {app.status}")
+    elif args.apps_command == "rotate-secret":
+        app = _app(args.app_key)
+        secret = rotate_secret(app)
+        _out(args, {"app_key": app.app_key, "app_secret": secret}, f"{app.app_key}: new AppSecret {secret}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="facegate admin", description="accounts, apps, packs and usage")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("create-app", help="create an application (prints its AppSecret once)")
+    p.add_argument("--name", required=True, help="4-15 characters")
+    p.add_argument("--description", default="")
+    p.add_argument("--owner", default=DEFAULT_OWNER, help=f"owner's email; created if missing (default {DEFAULT_OWNER})")
+    p.set_defaults(func=cmd_create_app)
+
+    p = sub.add_parser("grant", help="grant a resource pack of any size and duration")
+    p.add_argument("--app", required=True, help="AppKey")
+    p.add_argument("--api", required=True, choices=API_NAMES)
+    p.add_argument("--calls", required=True, type=int)
+    p.add_argument("--days", type=int, default=365)
+    p.set_defaults(func=cmd_grant)
+
+    p = sub.add_parser("usage", help="remaining calls, used today / this month, packs")
+    p.add_argument("--app", required=True, help="AppKey")
+    p.set_defaults(func=cmd_usage)
+
+    p = sub.add_parser("create-user", help="create an account")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", default="")
+    p.add_argument("--admin", action="store_true", help="staff + superuser (Django admin, all apps)")
+    p.set_defaults(func=cmd_create_user)
+
+    p = sub.add_parser("apps", help="list, disable, enable, rotate-secret")
+    apps_sub = p.add_subparsers(dest="apps_command", required=True)
+    apps_sub.add_parser("list").add_argument("--json", action="store_true")
+    for name in ("disable", "enable", "rotate-secret"):
+        q = apps_sub.add_parser(name)
+        q.add_argument("app_key")
+        q.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_apps)
+
+    for name, p in sub.choices.items():
+        if name != "apps":
+            p.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_django()
+    from django.core.exceptions import ValidationError
+    try:
+        args.func(args)
+    except ValidationError as exc:
+        print(f"error: {'; '.join(exc.messages)}", file=sys.stderr)
+        return 1
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
