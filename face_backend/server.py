@@ -1,0 +1,122 @@
+"""The face backend's internal HTTP service (Starlette on uvicorn).
+
+POST /v1/{api}  body: the client's raw JSON  ->  the wire reply, HTTP 200, X-Request-Id echoed.
+GET  /health    ->  {"status", "pack", "models": [{name, file, license, loaded}]}.
+Every route needs header X-Facegate-Token equal to the backend token (env FACEGATE_BACKEND_TOKEN,
+else the data dir's backend_token file) unless that token is empty; otherwise HTTP 403.
+Inference runs in a bounded thread pool so the event loop keeps accepting and rejecting requests.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hmac
+import logging
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from facegate import errors
+from facegate.apis import APIS
+from facegate.config import persistent_secret
+from face_backend.api import handle
+from face_backend.vision.engine import get_engine
+
+log = logging.getLogger("face_backend.server")
+
+# Bodies beyond this cannot hold a 2 MB image even as base64 with newlines: stop reading, 4103.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+TOKEN_HEADER = "x-facegate-token"
+
+
+def backend_token() -> str:
+    return persistent_secret("backend_token", "FACEGATE_BACKEND_TOKEN", 32)
+
+
+class _Oversized(Exception):
+    pass
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _Oversized
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _Oversized
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(token: str | None = None, warm_up: bool = True, threads: int | None = None) -> Starlette:
+    expected = backend_token() if token is None else token
+    pool = ThreadPoolExecutor(max_workers=threads or int(os.environ.get("FACEGATE_BACKEND_THREADS", os.cpu_count() or 2)),
+                              thread_name_prefix="face-infer")
+
+    def reply(body: dict, request_id: str, status: int = 200) -> JSONResponse:
+        return JSONResponse(body, status_code=status, headers={"X-Request-Id": request_id})
+
+    def authorised(request: Request) -> bool:
+        return not expected or hmac.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), expected.encode())
+
+    async def call_api(request: Request) -> JSONResponse:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        if not authorised(request):
+            return reply({"detail": "forbidden"}, request_id, 403)
+        api = request.path_params["api"]
+        if api not in APIS:
+            return reply(errors.error(errors.BAD_BODY, f"unknown API {api!r}"), request_id, 404)
+        try:
+            body = await _read_body(request)
+        except _Oversized:
+            return reply(errors.error(errors.IMAGE_TOO_LARGE, f"request body over {MAX_BODY_BYTES} bytes"), request_id)
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(pool, handle, api, body, request_id)
+        return reply(result, request_id)
+
+    async def health(request: Request) -> JSONResponse:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        if not authorised(request):
+            return reply({"detail": "forbidden"}, request_id, 403)
+        return reply(get_engine().health(), request_id)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if warm_up:
+            await asyncio.get_running_loop().run_in_executor(pool, get_engine().warm_up)
+        yield
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    return Starlette(
+        routes=[Route("/v1/{api}", call_api, methods=["POST"]), Route("/health", health, methods=["GET"])],
+        lifespan=lifespan,
+    )
+
+
+def app_factory() -> Starlette:
+    """uvicorn --factory entry point (one per worker process)."""
+    return create_app()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="facegate backend", description="run the face backend HTTP service")
+    parser.add_argument("--host", default=os.environ.get("FACEGATE_BACKEND_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("FACEGATE_BACKEND_PORT", "8001")))
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (each loads the models once)")
+    args = parser.parse_args(argv)
+    import uvicorn
+
+    backend_token()  # create the token file before workers race to do it
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run("face_backend.server:app_factory", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="info", access_log=False)
+    return 0
