@@ -1,0 +1,210 @@
+"""Console views through Django's test client: access control, per-owner isolation, forms, buying,
+alerts and the language switch. The services behind them are the real ones (no mocks)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from billing import orders
+from billing.models import Order, ResourcePack
+from gateway import services
+from monitoring import alerts as alert_service
+from monitoring.models import Alert
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def users():
+    User = get_user_model()
+    alice = User.objects.create_user("alice", "alice@example.com", "pw-alice-123")
+    bob = User.objects.create_user("bob", "bob@example.com", "pw-bob-123")
+    admin = User.objects.create_user("root", "root@example.com", "pw-root-123", is_staff=True)
+    return alice, bob, admin
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_login_required_everywhere(users):
+    anon = Client()
+    for url in ["/console/", "/console/apps/", "/console/buy/", "/console/monitoring/",
+                "/console/monitoring/data/", "/console/alerts/", "/console/try/", "/console/orders/"]:
+        response = anon.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/console/login/"), url
+
+
+def test_sign_in_and_out_with_csrf(users):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/console/login/")
+    token = page.cookies["csrftoken"].value
+    assert client.post("/console/login/", {"username": "alice", "password": "wrong"}).status_code == 403
+    response = client.post("/console/login/", {"username": "alice", "password": "pw-alice-123",
+                                               "csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and response["Location"] == "/console/"
+    assert response.cookies["sessionid"]["httponly"]
+    assert client.get("/console/apps/").status_code == 200
+    token = client.cookies["csrftoken"].value
+    client.post("/console/logout/", {"csrfmiddlewaretoken": token})
+    assert client.get("/console/apps/").status_code == 302
+
+
+def test_create_app_validation_error_and_secret_shown_once(users):
+    alice = users[0]
+    client = client_for(alice)
+    for bad in ["abc", "x" * 16]:
+        response = client.post("/console/apps/new/", {"name": bad, "description": ""})
+        assert response.status_code == 400
+        assert "4 to 15 characters" in response.content.decode()
+    response = client.post("/console/apps/new/", {"name": "shop-door", "description": "front door"})
+    assert response.status_code == 200
+    app = alice.applications.get()
+    page = response.content.decode()
+    secret = response.context["secret"]
+    assert secret and secret in page and app.app_key in page
+    assert "no-store" in response["Cache-Control"]
+    assert app.app_secret_encrypted != secret and secret not in app.app_secret_encrypted
+    detail = client.get(f"/console/apps/{app.pk}/").content.decode()
+    assert secret not in detail and app.app_key in detail
+    # Every API's service code and full request URL, with signed curl and Python examples.
+    for sc in app.service_codes.all():
+        assert sc.code in detail
+    assert f"http://testserver/v1/aiop/api/{app.service_code_for('detect')}/face/PERSON/person/detectFaceFromBase64" in detail
+    assert "md5sum" in detail and "hashlib.md5" in detail
+    rotated = client.post(f"/console/apps/{app.pk}/rotate/")
+    new_secret = rotated.context["secret"]
+    assert new_secret != secret and new_secret in rotated.content.decode()
+    app.refresh_from_db()
+    assert app.app_secret == new_secret
+
+
+def test_disable_and_enable(users):
+    alice = users[0]
+    app, _ = services.create_application(alice, "toggle-me")
+    client = client_for(alice)
+    client.post(f"/console/apps/{app.pk}/status/", {"active": "0"})
+    app.refresh_from_db()
+    assert not app.is_active
+    client.post(f"/console/apps/{app.pk}/status/", {"active": "1"})
+    app.refresh_from_db()
+    assert app.is_active
+
+
+def test_per_owner_isolation(users):
+    alice, bob, admin = users
+    app, _ = services.create_application(alice, "alice-app")
+    services.create_application(bob, "bob-app")
+    order = orders.create_order(alice, app, "detect", "100k", 1)
+    bob_client = client_for(bob)
+    assert "alice-app" not in bob_client.get("/console/apps/").content.decode()
+    for url in [f"/console/apps/{app.pk}/", f"/console/apps/{app.pk}/alert-rules/",
+                f"/console/orders/{order.pk}/", f"/console/monitoring/data/?app={app.pk}"]:
+        assert bob_client.get(url).status_code == 404, url
+    for url in [f"/console/apps/{app.pk}/rotate/", f"/console/apps/{app.pk}/status/",
+                f"/console/orders/{order.pk}/pay/"]:
+        assert bob_client.post(url).status_code == 404, url
+    assert bob_client.post("/console/buy/", {"application": app.pk, "api": "detect", "tier": "100k",
+                                             "quantity": 1}).status_code == 400
+    order.refresh_from_db()
+    assert order.status == Order.Status.CREATED
+    admin_list = client_for(admin).get("/console/apps/").content.decode()
+    assert "alice-app" in admin_list and "bob-app" in admin_list
+    assert client_for(admin).get(f"/console/apps/{app.pk}/").status_code == 200
+
+
+def test_buy_flow_creates_order_and_packs(users):
+    alice = users[0]
+    app, _ = services.create_application(alice, "buyer-app")
+    client = client_for(alice)
+    response = client.post("/console/buy/", {"application": app.pk, "api": "detect", "tier": "100k", "quantity": 2})
+    order = Order.objects.get(application=app)
+    assert response.status_code == 302 and response["Location"] == f"/console/orders/{order.pk}/"
+    confirm = client.get(response["Location"]).content.decode()
+    assert "200.00" in confirm and 'id="pay"' in confirm
+    client.post(f"/console/orders/{order.pk}/pay/")
+    order.refresh_from_db()
+    assert order.status == Order.Status.ACTIVE and order.paid_by == alice
+    packs = ResourcePack.objects.filter(order=order)
+    assert packs.count() == 2 and all(p.calls_total == 100_000 for p in packs)
+    page = client.get(f"/console/orders/{order.pk}/").content.decode()
+    assert 'id="packs"' in page and 'id="pay"' not in page
+    detail = client.get(f"/console/apps/{app.pk}/").content.decode()
+    assert "200000" in detail  # remaining calls for detect
+
+
+def test_acknowledge_alert_and_rules(users):
+    alice, bob, _ = users
+    app, _ = services.create_application(alice, "alerting")
+    pack = orders.grant_pack(app, "detect", calls=100, days=365)
+    ResourcePack.objects.filter(pk=pack.pk).update(calls_used=95)  # 5% left: under the 10% rule
+    raised = alert_service.evaluate(app)
+    alert = Alert.objects.get(application=app, kind="pack_low")
+    assert alert in raised
+    client = client_for(alice)
+    page = client.get("/console/alerts/").content.decode()
+    assert f'data-alert="{alert.pk}"' in page
+    assert client_for(bob).post(f"/console/alerts/{alert.pk}/ack/").status_code == 404
+    response = client.post(f"/console/alerts/{alert.pk}/ack/", {"next": "https://evil.example/"})
+    assert response["Location"] == "/console/alerts/"
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is not None and alert.acknowledged_by == alice
+    assert f'data-alert="{alert.pk}"' not in client.get("/console/alerts/").content.decode()
+    # Rules: change a threshold and a webhook, disable one.
+    form = {}
+    for rule in alert_service.rules_for(app):
+        form[f"{rule.kind}-threshold"] = rule.threshold
+        form[f"{rule.kind}-enabled"] = "on"
+    form["pack_low-threshold"] = "25"
+    form["error_rate-webhook_url"] = "https://hooks.example.com/x"
+    del form["latency_p95-enabled"]
+    assert client.post(f"/console/apps/{app.pk}/alert-rules/", form).status_code == 302
+    rules = {r.kind: r for r in alert_service.rules_for(app)}
+    assert rules["pack_low"].threshold == 25 and not rules["latency_p95"].enabled
+    assert rules["error_rate"].webhook_url == "https://hooks.example.com/x"
+    form["pack_low-threshold"] = "-1"
+    assert client.post(f"/console/apps/{app.pk}/alert-rules/", form).status_code == 400
+
+
+def test_monitoring_data_endpoint(users):
+    alice = users[0]
+    app, _ = services.create_application(alice, "watched")
+    client = client_for(alice)
+    for period in ["hour", "day", "month"]:
+        data = client.get(f"/console/monitoring/data/?app={app.pk}&api=detect&period={period}").json()
+        assert len(data["series"]["labels"]) == {"hour": 60, "day": 24, "month": 30}[period]
+        assert data["summary"]["count"] == 0 and data["codes"] == {}
+    assert client.get("/console/monitoring/data/?period=year").status_code == 400
+    assert client.get("/console/monitoring/data/?app=abc").status_code == 404
+    assert client.get("/console/monitoring/").status_code == 200
+
+
+def test_tryit_requires_csrf_and_valid_body(users):
+    alice = users[0]
+    app, _ = services.create_application(alice, "trying")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    body = json.dumps({"app": app.pk, "api": "detect", "images": [""]})
+    assert client.post("/console/try/run/", body, content_type="application/json").status_code == 403
+    client.get("/console/try/")
+    token = client.cookies["csrftoken"].value
+    bad = client.post("/console/try/run/", "not json", content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert bad.status_code == 400 and bad.json()["code"] == "4102"
+    # No pack yet: the gateway's own quota check answers 4291 (proof the call went through it).
+    reply = client.post("/console/try/run/", body, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert reply.status_code == 200 and reply.json()["code"] == "4291"
+
+
+def test_language_switch_renders_chinese(users):
+    client = client_for(users[0])
+    assert "My apps" in client.get("/console/apps/").content.decode()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/console/apps/"})
+    page = client.get("/console/apps/").content.decode()
+    assert "我的应用" in page and "购买资源包" in page and "退出" in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/console/apps/"})
+    assert "My apps" in client.get("/console/apps/").content.decode()
