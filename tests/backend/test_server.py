@@ -1,0 +1,79 @@
+"""The backend HTTP service on a real uvicorn on loopback: token, health, request ids, codes."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+TOKEN = "test-backend-token"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def backend_url(tmp_path_factory):
+    port = _free_port()
+    env = {**os.environ, "FACEGATE_BACKEND_TOKEN": TOKEN, "FACEGATE_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    proc = subprocess.Popen([sys.executable, "-m", "facegate.cli", "backend", "--port", str(port)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"backend exited: {proc.stdout.read().decode()[-2000:]}")
+        try:
+            requests.get(url + "/health", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("backend did not start within 60 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_token_is_required(backend_url):
+    assert requests.get(backend_url + "/health", timeout=5).status_code == 403
+    wrong = requests.post(backend_url + "/v1/detect", data=b"{}", headers={"X-Facegate-Token": "nope"}, timeout=5)
+    assert wrong.status_code == 403 and wrong.headers["X-Request-Id"]
+
+
+def test_health_lists_loaded_models(backend_url):
+    reply = requests.get(backend_url + "/health", headers={"X-Facegate-Token": TOKEN}, timeout=5)
+    data = reply.json()
+    assert reply.status_code == 200 and data["status"] == "ok" and data["pack"] == "default"
+    files = {m["file"] for m in data["models"]}
+    assert {"face_detection_yunet_2023mar.onnx", "face_recognition_sface_2021dec.onnx", "age-v1.onnx"} <= files
+    assert all(m["license"] and m["name"] for m in data["models"])
+    assert all(m["loaded"] for m in data["models"] if m["file"].startswith(("face_", "age-", "gender-")))
+
+
+def test_detect_over_http_echoes_request_id(backend_url, photos_dir, b64, body):
+    reply = requests.post(backend_url + "/v1/detect", data=body(imageContent=b64((photos_dir / "011_3.jpg").read_bytes())),
+                          headers={"X-Facegate-Token": TOKEN, "X-Request-Id": "rid-123"}, timeout=30)
+    assert reply.status_code == 200 and reply.headers["X-Request-Id"] == "rid-123"
+    assert reply.json()["code"] == "0" and reply.json()["result"]["face_num"] == 3
+
+
+def test_errors_over_http(backend_url):
+    headers = {"X-Facegate-Token": TOKEN}
+    bad = requests.post(backend_url + "/v1/detect", data=b"[1,2]", headers=headers, timeout=5)
+    assert bad.status_code == 200 and bad.json()["code"] == "4102" and bad.headers["X-Request-Id"]
+    huge = requests.post(backend_url + "/v1/detect", data=b"x" * (9 * 1024 * 1024), headers=headers, timeout=30)
+    assert huge.status_code == 200 and huge.json()["code"] == "4103"
+    unknown = requests.post(backend_url + "/v1/nope", data=b"{}", headers=headers, timeout=5)
+    assert unknown.status_code == 404
