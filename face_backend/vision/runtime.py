@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from pathlib import Path
 
 import onnxruntime as ort
@@ -38,3 +39,27 @@ def session(path: Path) -> ort.InferenceSession:
     if threads > 0:
         options.intra_op_num_threads = threads
     return ort.InferenceSession(str(path), sess_options=options, providers=providers())
+
+
+class LazyModel:
+    """One ONNX model file whose session is created on first use, once, under a lock."""
+
+    name = ""
+    license = ""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self._session: ort.InferenceSession | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._session is not None
+
+    def prepare(self) -> None:
+        with self._lock:
+            if self._session is None:
+                self._session = session(self.file)
+
+    def info(self) -> dict:
+        return {"name": self.name, "file": self.file.name, "license": self.license, "loaded": self.loaded}
