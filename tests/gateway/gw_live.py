@@ -1,0 +1,112 @@
+"""Real processes for the live gateway tests: the face backend, gunicorn, the admin CLI, a fresh PG database."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+
+PY = sys.executable
+TOKEN = "live-test-backend-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ok(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120, headers: dict | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{url}: process exited {proc.returncode}\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            time.sleep(0.2)
+    pytest.fail(f"{url} not ready in {timeout}s\n{log.read_text()[-3000:]}")
+
+
+def start(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(argv, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+
+
+def stack_env(data_dir: Path, database_url: str | None, backend_urls: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(FACEGATE_DATA_DIR=str(data_dir), FACEGATE_BACKEND_URLS=backend_urls, FACEGATE_BACKEND_TOKEN=TOKEN,
+               FACEGATE_DEFAULT_RATE_LIMIT="1000")
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def admin(env: dict, *args: str) -> dict:
+    """Run `facegate admin ... --json` against the stack's database; its JSON output."""
+    done = subprocess.run([PY, "-m", "facegate.cli", "admin", *args, "--json"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def postgres_url_or_skip() -> str:
+    url = os.environ.get("FACEGATE_TEST_POSTGRES_URL", "")
+    if not url:
+        message = "FACEGATE_TEST_POSTGRES_URL is not set (tools/ensure_services.sh starts a server)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+class FreshPostgresDatabase:
+    """CREATE DATABASE facegate_test_<random> on the server; DROP it afterwards."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.name = f"facegate_test_{secrets.token_hex(4)}"
+        self.url = urlunparse(urlparse(server_url)._replace(path="/" + self.name))
+
+    def _admin_sql(self, sql: str) -> None:
+        import psycopg
+        with psycopg.connect(self.server_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def __enter__(self) -> str:
+        self._admin_sql(f'CREATE DATABASE "{self.name}"')
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        self._admin_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def charge_statuses(env: dict) -> dict[str, int]:
+    """Charge rows per status, read straight from the stack's database."""
+    sql = "SELECT status, COUNT(*) FROM billing_charge GROUP BY status"
+    if env.get("DATABASE_URL"):
+        import psycopg
+        with psycopg.connect(env["DATABASE_URL"]) as conn:
+            return dict(conn.execute(sql).fetchall())
+    import sqlite3
+    with sqlite3.connect(Path(env["FACEGATE_DATA_DIR"]) / "facegate.sqlite3") as conn:
+        return dict(conn.execute(sql).fetchall())
