@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from facegate.apis import APIS
@@ -11,11 +12,14 @@ from gateway.models import Application
 
 
 def api_choices() -> list[tuple[str, str]]:
-    return [(name, spec.title_en) for name, spec in APIS.items()]
+    # Evaluated at render time (callable choices), so the titles follow the active language.
+    zh = (get_language() or "").startswith("zh")
+    return [(name, spec.title_zh if zh else spec.title_en) for name, spec in APIS.items()]
 
 
 def tier_choices() -> list[tuple[str, str]]:
-    return [(key, f"{calls:,} calls — {price:,.2f} {settings.FACEGATE_CURRENCY}")
+    return [(key, _("%(calls)s calls — %(price)s %(currency)s") % {
+                "calls": f"{calls:,}", "price": f"{price:,.2f}", "currency": settings.FACEGATE_CURRENCY})
             for key, (calls, price) in settings.FACEGATE_PACK_TIERS.items()]
 
 

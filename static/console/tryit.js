@@ -99,9 +99,10 @@
         if (reply.code !== "0") {
           summary.textContent = reply.code + " · " + (reply.details || reply.message);
         } else if (typeof reply.result === "number") {
-          summary.textContent = "similarity " + reply.result.toFixed(3) + (reply.result >= 0.5 ? " ✓ same person" : " ✗ different people");
+          summary.textContent = form.dataset.similarity + " " + reply.result.toFixed(3) +
+            (reply.result >= 0.5 ? " ✓ " + form.dataset.same : " ✗ " + form.dataset.different);
         } else {
-          summary.textContent = reply.result.face_num + " face(s)";
+          summary.textContent = reply.result.face_num + " " + form.dataset.faces;
           if (ctx1) { drawFaces(ctx1, reply.result.face_list); }
         }
         status.textContent = "";

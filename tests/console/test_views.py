@@ -206,5 +206,9 @@ def test_language_switch_renders_chinese(users):
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/console/apps/"})
     page = client.get("/console/apps/").content.decode()
     assert "我的应用" in page and "购买资源包" in page and "退出" in page
+    buy_page = client.get("/console/buy/").content.decode()
+    assert "人脸检测" in buy_page and "100,000 次" in buy_page  # API titles and tiers follow the language
+    app, _ = services.create_application(users[0], "zh-rules")
+    assert "额度已用尽" in client.get(f"/console/apps/{app.pk}/alert-rules/").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/console/apps/"})
     assert "My apps" in client.get("/console/apps/").content.decode()
