@@ -69,22 +69,16 @@ def test_nothing_left_returns_none_and_writes_no_rows(app):
     assert pack.calls_used == 1
 
 
-@pytest.mark.parametrize("code", ["0", "4103", "4104", "4105"])
-def test_chargeable_codes_charge(app, code):
+@pytest.mark.parametrize("code,status,used", [
+    *[(code, Charge.Status.CHARGED, 1) for code in ("0", "4103", "4104", "4105")],
+    *[(code, Charge.Status.RELEASED, 0) for code in ("5000", "4101", "4102", "")],
+])
+def test_settle_charges_or_releases_by_code(app, code, status, used):
     pack = _pack(app, 5, 10)
     charge = quota.settle(quota.reserve(app, "detect", "r1"), code)
-    assert charge.status == Charge.Status.CHARGED and charge.result_code == code
+    assert charge.status == status and charge.result_code == code
     pack.refresh_from_db()
-    assert pack.calls_used == 1
-
-
-@pytest.mark.parametrize("code", ["5000", "4101", "4102", ""])
-def test_other_codes_release(app, code):
-    pack = _pack(app, 5, 10)
-    charge = quota.settle(quota.reserve(app, "detect", "r1"), code)
-    assert charge.status == Charge.Status.RELEASED
-    pack.refresh_from_db()
-    assert pack.calls_used == 0
+    assert pack.calls_used == used
 
 
 def test_settle_twice_releases_once(app):
