@@ -4,40 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.console.live_stack import PASSWORD, REPO, USER, Stack, free_port
+
 READY_TIMEOUT_S = 150
-USER, PASSWORD = "console-user@example.com", "Sunflower-Gate-42"
-
-
-@dataclass
-class Stack:
-    url: str
-    data_dir: Path
-    env: dict[str, str]
-    log: Path
-
-    def admin(self, *args: str) -> str:
-        """Run `facegate admin ...` against this stack's data dir; returns stdout."""
-        done = subprocess.run([sys.executable, "-m", "facegate.cli", "admin", *args], env=self.env, cwd=REPO,
-                              capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +23,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     # Its own SQLite file and filesystem broker: nothing shared with other suites' servers or queues.
     for name in ("DATABASE_URL", "REDIS_URL", "FACEGATE_BACKEND_URLS", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
-    port, backend_port = _free_port(), _free_port()
+    port, backend_port = free_port(), free_port()
     log = data_dir / "serve.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(

@@ -17,7 +17,7 @@ import requests
 
 from facegate.apis import public_path
 from gateway.client import signed_headers
-from tests.console.conftest import PASSWORD, REPO, USER, Stack
+from tests.console.live_stack import PASSWORD, REPO, USER, Stack
 
 pytestmark = pytest.mark.browser
 
