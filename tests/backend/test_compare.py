@@ -54,3 +54,14 @@ def test_yao_ming_is_top1_among_players(vectron_images, engine, read_bgr):
     assert engine.recognizer.score(sims[best]) >= 0.5
     others = np.delete(sims, best)
     assert engine.recognizer.score(others.max()) < 0.5
+
+
+def test_insightface_pack_compares_and_declares_its_licence(photos_dir, read_bgr):
+    from face_backend.vision.engine import get_engine
+
+    engine = get_engine("insightface")
+    a, b, c = (read_bgr(photos_dir / n) for n in ("007_B.jpg", "008_B.jpg", "009_C.jpg"))
+    assert engine.compare(a, b) >= 0.5 > engine.compare(a, c)
+    health = engine.health()
+    assert health["pack"] == "insightface" and "non-commercial" in health["pack_notice"]
+    assert all("non-commercial" in m["license"] for m in health["models"][:2])
