@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -30,6 +31,8 @@ def _render_detail(request: HttpRequest, app: Application, secret: str | None = 
         "notice": notice,
         "examples": examples_for(app.app_key, codes, base_url, lang_zh=(get_language() or "").startswith("zh")),
         "usage": quota.usage(app),
+        # Switching language from the create / rotate POST's page must land on a GET page.
+        "lang_next": reverse("console:app-detail", args=[app.pk]),
     }
     # The create / rotate views, whose pages carry a plain secret, are never_cache (no-store).
     return render(request, "console/app_detail.html", context)

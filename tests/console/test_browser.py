@@ -169,11 +169,30 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, tmp_path: Path):
     assert abs(pixel[0] - 0x22) < 30 and abs(pixel[1] - 0xC5) < 30 and abs(pixel[2] - 0x5E) < 30, pixel
     shot(page, "07-try-it")
 
+    # Try it on attributes (a small granted pack): the labels carry gender and age.
+    stack.admin("grant", "--app", key, "--api", "attributes", "--calls", "5", "--days", "30", "--json")
+    page.select_option("#try-api", "attributes")
+    page.click("#try-run")
+    page.wait_for_function("document.body.dataset.tryDone !== ''")
+    assert page.evaluate("document.body.dataset.tryDone") == "0"
+    faces = json.loads(page.locator("#try-result").inner_text())["result"]["face_list"]
+    assert faces[0]["gender"] in ("Male", "Female") and faces[0]["age"].isdigit()
+    shot(page, "08-try-it-attributes")
+
+    # Rotate the secret (confirmed in the browser's dialog): the old secret stops working.
+    page.goto(f"{stack.url}/console/apps/{app_id}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#rotate")
+    new_secret = page.locator("#app-secret").inner_text().strip()
+    assert new_secret != secret
+    assert signed_call(stack, key, secret, detect_code, "detect", {"imageContent": image_b64})["code"] == "4003"
+    assert signed_call(stack, key, new_secret, detect_code, "detect", {"imageContent": image_b64})["code"] == "0"
+
     # Chinese labels, then sign out.
     page.click("#lang-zh-hans")
     page.wait_for_selector("text=我的应用")
     page.goto(f"{stack.url}/console/apps/{app_id}/")
     assert "剩余调用次数" in page.content()
-    shot(page, "08-chinese")
+    shot(page, "09-chinese")
     page.click("#sign-out")
     page.wait_for_url("**/console/login/")
