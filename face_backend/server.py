@@ -57,6 +57,29 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+class RequestIdMiddleware:
+    """Adds X-Request-Id to every response, including Starlette's own 404/405 (pure ASGI)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = (headers.get(b"x-request-id") or uuid.uuid4().hex.encode())[:200]
+
+        async def send_with_id(message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                if b"x-request-id" not in names:
+                    message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
 def create_app(token: str | None = None, warm_up: bool = True, threads: int | None = None) -> Starlette:
     expected = backend_token() if token is None else token
     pool = ThreadPoolExecutor(max_workers=threads or int(os.environ.get("FACEGATE_BACKEND_THREADS", os.cpu_count() or 2)),
@@ -96,10 +119,12 @@ def create_app(token: str | None = None, warm_up: bool = True, threads: int | No
         yield
         pool.shutdown(wait=False, cancel_futures=True)
 
-    return Starlette(
+    app = Starlette(
         routes=[Route("/v1/{api}", call_api, methods=["POST"]), Route("/health", health, methods=["GET"])],
         lifespan=lifespan,
     )
+    app.add_middleware(RequestIdMiddleware)
+    return app
 
 
 def app_factory() -> Starlette:

@@ -46,7 +46,8 @@ class _Detector(LazyModel):
         crop_w = min(img.shape[1] - x0, math.ceil(CANVAS / scale))
         crop_h = min(img.shape[0] - y0, math.ceil(CANVAS / scale))
         crop = img[y0 : y0 + crop_h, x0 : x0 + crop_w]
-        w, h = min(CANVAS, round(crop_w * scale)), min(CANVAS, round(crop_h * scale))
+        w = max(1, min(CANVAS, round(crop_w * scale)))
+        h = max(1, min(CANVAS, round(crop_h * scale)))
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         canvas = np.zeros((CANVAS, CANVAS, 3), dtype=np.uint8)
         canvas[:h, :w] = cv2.resize(crop, (w, h), interpolation=interp)
@@ -65,7 +66,7 @@ class _Detector(LazyModel):
         height, width = img.shape[:2]
         # Huge photos are shrunk once (INTER_AREA is the slow step), and both passes use the copy.
         shrink = min(1.0, TILE_LONG_SIDE / max(height, width))
-        work = img if shrink == 1.0 else cv2.resize(img, (round(width * shrink), round(height * shrink)), interpolation=cv2.INTER_AREA)
+        work = img if shrink == 1.0 else cv2.resize(img, (max(1, round(width * shrink)), max(1, round(height * shrink))), interpolation=cv2.INTER_AREA)
         wh, ww = work.shape[:2]
         long_side = max(wh, ww)
         found = self._pass(work, CANVAS / long_side, self.score_threshold)

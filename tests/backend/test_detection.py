@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import cv2
+import numpy as np
 import pytest
 
 from face_backend.api import handle
@@ -64,3 +65,10 @@ def test_small_image_upscaled_and_faces_in_original_pixels(photos_dir, engine, r
     assert len(faces) == 1
     x, y, w, h = faces[0].box
     assert 0 <= x and x + w <= small.shape[1] and 0 <= y and y + h <= small.shape[0]
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (2, 3, 3), (1, 10000, 3), (10000, 1, 3), (3000, 7, 3), (641, 641, 3)])
+def test_degenerate_image_shapes_answer_no_face(engine, b64, body, shape):
+    noise = (np.random.default_rng(0).random(shape) * 255).astype(np.uint8)
+    png = cv2.imencode(".png", noise)[1].tobytes()
+    assert handle("detect", body(imageContent=b64(png)), "t", engine)["code"] == "4105"

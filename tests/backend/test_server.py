@@ -77,3 +77,5 @@ def test_errors_over_http(backend_url):
     assert huge.status_code == 200 and huge.json()["code"] == "4103"
     unknown = requests.post(backend_url + "/v1/nope", data=b"{}", headers=headers, timeout=5)
     assert unknown.status_code == 404
+    wrong_method = requests.get(backend_url + "/v1/detect", headers={**headers, "X-Request-Id": "r-405"}, timeout=5)
+    assert wrong_method.status_code == 405 and wrong_method.headers["X-Request-Id"] == "r-405"
