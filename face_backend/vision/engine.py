@@ -136,6 +136,13 @@ class FaceEngine:
             model = getattr(self, attr)
             if model is not None:
                 models += [{**m, "loaded": True} for m in model.info()]
+                continue
+            try:  # not loaded (yet, or its file is missing): still list what it would load
+                cls_ = getattr(__import__(module, fromlist=[cls]), cls)
+                models += [{**m, "loaded": False} for m in cls_().info()]
+            except Exception as exc:
+                models.append({"name": f"{cls} (unavailable)", "file": "", "license": "", "loaded": False,
+                               "error": str(exc)[:200]})
         return {"status": "ok", "pack": self.pack.name, "pack_notice": self.pack.notice, "models": models}
 
 
