@@ -58,7 +58,7 @@ def test_health_lists_loaded_models(backend_url):
     assert reply.status_code == 200 and data["status"] == "ok" and data["pack"] == "default"
     files = {m["file"] for m in data["models"]}
     assert {"face_detection_yunet_2023mar.onnx", "face_recognition_sface_2021dec.onnx", "age-v1.onnx"} <= files
-    assert all(m["license"] and m["name"] for m in data["models"])
+    assert all(m["license"] and m["name"] for m in data["models"] if "error" not in m)
     assert all(m["loaded"] for m in data["models"] if m["file"].startswith(("face_", "age-", "gender-")))
 
 
