@@ -157,6 +157,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 FACEGATE_METRICS_TOKEN = os.environ.get("FACEGATE_METRICS_TOKEN", "")
 # Calls in 5 minutes before the error-rate and p95 rules may alert (fewer is noise).
 FACEGATE_ALERT_MIN_CALLS = config.env_int("FACEGATE_ALERT_MIN_CALLS", 20)
+# Seconds between the rate-rule checks that recorded calls trigger per (app, API); 0 = every call.
+FACEGATE_ALERT_CHECK_SECONDS = config.env_float("FACEGATE_ALERT_CHECK_SECONDS", 5.0)
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -230,17 +231,25 @@ def evaluate(app: Application | None = None, now: datetime | None = None) -> lis
 
 
 def evaluate_call(app_id: int, api: str, code: str, now: datetime | None = None) -> list[Alert]:
-    """The rules one recorded call could trip: error rate and p95 always, quota exhausted on 4291,
-    pack low when the call was charged."""
+    """The rules one recorded call could trip: quota exhausted on 4291 (always), and error rate,
+    p95 and (for a charged call) pack low at most once per FACEGATE_ALERT_CHECK_SECONDS per
+    (app, API): at hundreds of calls a second, checking after every call would double the cost of
+    recording it, and the periodic check catches anything skipped within a minute."""
     app = Application.objects.filter(pk=app_id).first()
     if app is None:
         return []
-    kinds = [Kind.ERROR_RATE, Kind.LATENCY_P95]
-    if code == errors.NO_QUOTA:
-        kinds.append(Kind.QUOTA_EXHAUSTED)
-    if code in errors.CHARGEABLE_CODES:
-        kinds.append(Kind.PACK_LOW)
-    return _run(app, kinds, (api,), now or timezone.now())
+    kinds = [Kind.QUOTA_EXHAUSTED] if code == errors.NO_QUOTA else []
+    if _check_due(app_id, api):
+        kinds += [Kind.ERROR_RATE, Kind.LATENCY_P95]
+        if code in errors.CHARGEABLE_CODES:
+            kinds.append(Kind.PACK_LOW)
+    return _run(app, kinds, (api,), now or timezone.now()) if kinds else []
+
+
+def _check_due(app_id: int, api: str) -> bool:
+    interval = float(getattr(settings, "FACEGATE_ALERT_CHECK_SECONDS", 5))
+    # cache.add is atomic (Redis SET NX when REDIS_URL is set; per process otherwise).
+    return interval <= 0 or cache.add(f"facegate:alert-check:{app_id}:{api}", 1, timeout=interval)
 
 
 # ---- webhook --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from facegate import errors
@@ -27,7 +27,9 @@ CALL_RECORD_DAYS = 7
 ROLLUP_DAYS = 400
 
 
-@shared_task(name="monitoring.record_call", ignore_result=True)
+# A locked or restarting database is retried with backoff rather than losing the call's metrics.
+@shared_task(name="monitoring.record_call", ignore_result=True, autoretry_for=(OperationalError,),
+             retry_backoff=True, max_retries=5)
 def record_call(record: dict[str, Any]) -> bool:
     """Store one call and add it to its minute's rollup; False when request_id was seen already.
 
@@ -42,6 +44,11 @@ def record_call(record: dict[str, Any]) -> bool:
     latency = max(0.0, float(record.get("latency_ms") or 0.0))
     try:
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Losing the last few metrics on a server crash is acceptable; not waiting for the
+                # WAL flush roughly halves the cost of each call. Applies to this transaction only.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
             CallRecord.objects.create(
                 request_id=str(record["request_id"])[:64], application_id=app_id, api=api[:16], code=code[:8],
                 latency_ms=latency, bytes_in=int(record.get("bytes_in") or 0),

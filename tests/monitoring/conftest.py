@@ -15,6 +15,12 @@ from gateway.services import create_application
 _names = itertools.count()
 
 
+@pytest.fixture(autouse=True)
+def check_alerts_on_every_call(settings):
+    """Rules are checked after every recorded call here, so tests see alerts at once."""
+    settings.FACEGATE_ALERT_CHECK_SECONDS = 0
+
+
 @pytest.fixture
 def app(db):
     owner = get_user_model().objects.create_user(f"mon{next(_names)}-{uuid.uuid4().hex[:6]}", password="x" * 12)

@@ -153,3 +153,17 @@ def test_webhook_failure_is_recorded_not_raised(app, record):
     alerts.update_rule(rule, webhook_url=f"http://127.0.0.1:{port}/hook")
     assert record_call(record(app.pk, code="4291")) is True
     assert Alert.objects.get().webhook_status == "error: ConnectionError"
+
+
+def test_per_call_checks_are_throttled_and_the_periodic_check_catches_up(app, record, settings):
+    settings.FACEGATE_ALERT_CHECK_SECONDS = 300
+    from django.core.cache import cache
+
+    cache.delete_many([f"facegate:alert-check:{app.pk}:detect"])
+    for _ in range(25):
+        record_call(record(app.pk, code="5000"))
+    assert not Alert.objects.exists()  # checked on the first call only (1 call: under the minimum)
+    record_call(record(app.pk, code="4291"))  # quota exhaustion is never throttled
+    assert _kinds(app) == [("quota_exhausted", "detect")]
+    assert evaluate_alerts() == 1
+    assert _kinds(app) == [("error_rate", "detect"), ("quota_exhausted", "detect")]

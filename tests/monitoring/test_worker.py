@@ -37,9 +37,9 @@ def _run_worker_roundtrip(tmp_path: Path, redis_url: str) -> None:
         _probe(env, "send", app_id, CALLS)
         result = _probe(env, "wait", app_id, CALLS, 60)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
+        worker.terminate()  # warm shutdown of the main process; it stops its pool
         try:
-            worker.wait(timeout=20)
+            worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
