@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -26,12 +27,13 @@ def _probe(env: dict, *args: object, timeout: float = 90) -> dict:
 
 def _run_worker_roundtrip(tmp_path: Path, redis_url: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FACEGATE_CELERY_EAGER")}
-    env.update(FACEGATE_DATA_DIR=str(tmp_path), REDIS_URL=redis_url, PYTHONUNBUFFERED="1")
+    queue = f"facegate-test-{uuid.uuid4().hex[:8]}"
+    env.update(FACEGATE_DATA_DIR=str(tmp_path), REDIS_URL=redis_url, PYTHONUNBUFFERED="1", FACEGATE_TEST_QUEUE=queue)
     app_id = _probe(env, "setup")["app_id"]
     log = open(tmp_path / "worker.log", "w")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "facegate.celery", "worker", "--pool", "prefork", "--concurrency", "2",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "--queues", queue, "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _probe(env, "send", app_id, CALLS)
