@@ -136,6 +136,12 @@ _fg_chromium() {
     else
         echo "chromium: using /usr/bin/chromium"
     fi
+    # The console's Chinese labels render as empty boxes in screenshots without a CJK font; the
+    # tests pass either way, so a failed font install only warns.
+    if ! fc-list 2>/dev/null | grep -qiE "wqy|noto.*cjk|droid.*fallback"; then
+        _fg_apt_install fonts-wqy-zenhei && echo "chromium: installed a CJK font (fonts-wqy-zenhei)" \
+            || _fg_log "warning: no CJK font; Chinese text in screenshots will show as boxes"
+    fi
     export FACEGATE_CHROMIUM=/usr/bin/chromium
 }
 
