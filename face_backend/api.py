@@ -35,6 +35,8 @@ def parse_body(api: str, body: bytes) -> list[str]:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise RequestError(errors.BAD_BODY, "body is not valid JSON") from None
+    except RecursionError:  # e.g. [[[[...]]]] nested deeper than the parser's stack
+        raise RequestError(errors.BAD_BODY, "body is nested too deeply") from None
     if not isinstance(data, dict):
         raise RequestError(errors.BAD_BODY, "body must be a JSON object")
     values = []

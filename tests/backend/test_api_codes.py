@@ -35,6 +35,8 @@ def test_bad_and_odd_images(shared_dir, engine, b64, body, name, code):
     (b'{"imageContent": {"a": 1}}', errors.BAD_BODY), (b'{"imageContent": true}', errors.BAD_BODY),
     (b'{"imageContent": "%%%not-base64"}', errors.IMAGE_UNDECODABLE),
     (b'{"imageContent": "aGVsbG8gd29ybGQ="}', errors.IMAGE_UNDECODABLE),  # "hello world"
+    (b"[" * 100_000 + b"]" * 100_000, errors.BAD_BODY),  # deeper than the JSON parser's stack
+    (b'{"imageContent": ' + b"9" * 100_000 + b"}", errors.BAD_BODY),  # over Python's int-digits limit
 ])
 def test_body_shapes(engine, raw_body, code):
     reply = handle("detect", raw_body, "t-body", engine)
