@@ -221,11 +221,10 @@ def cli_main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     try:
         if command == "list":
-            print(f"{'NAME':<28} {'PRESENT':<8} {'LICENSE':<34} FILE")
-            for name in _names(rest):
-                _, where = locate(name)
-                item = entry(name)
-                print(f"{name:<28} {where:<8} {item.license:<34} {item.file}")
+            rows = [(name, locate(name)[1], entry(name).license, entry(name).file) for name in _names(rest)]
+            widths = [max(len(str(r[i])) for r in [("NAME", "PRESENT", "LICENSE", "FILE"), *rows]) for i in range(3)]
+            for row in [("NAME", "PRESENT", "LICENSE", "FILE"), *rows]:
+                print("  ".join(f"{cell:<{widths[i]}}" for i, cell in enumerate(row[:3])) + "  " + row[3])
             return 0
         if command == "fetch":
             failed = 0
