@@ -128,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
                                          "--port", str(args.backend_port)])
         stack.start("gateway", [py, "-m", "gunicorn", "facegate.wsgi:application", "--bind",
                                 f"{args.host}:{args.port}", "--workers", str(args.workers),
-                                "--timeout", str(int(stale_after)), "--graceful-timeout", "10"])
+                                "--timeout", str(int(stale_after)), "--graceful-timeout", "10",
+                                # Unused, and its default path in $HOME is shared by every stack on the machine.
+                                "--no-control-socket"])
         if not args.no_worker:
             stack.start("celery worker", [py, "-m", "celery", "-A", "facegate.celery", "worker", "-B",
                                           "--concurrency", "1", "--loglevel", "INFO", "--schedule", beat_schedule])
