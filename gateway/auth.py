@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.http.request import RawPostDataException
 from rest_framework.authentication import BaseAuthentication
 
@@ -56,7 +57,14 @@ class SignatureAuthentication(BaseAuthentication):
         if not app_key or not timestamp or not given_sign or not timestamp.isascii() or not timestamp.isdigit():
             raise WireError(errors.MISSING_HEADERS)
 
-        app = Application.objects.filter(app_key=app_key).first()
+        kwargs = request.parser_context.get("kwargs", {}) if request.parser_context else {}
+        service_code = str(kwargs.get("service_code", ""))
+        spec = API_BY_PATH.get(str(kwargs.get("api_path", "")))
+        # The 4005 check rides along in the app's query (one round trip); it is reported last, in order.
+        app = Application.objects.filter(app_key=app_key).annotate(
+            service_code_ok=Exists(ServiceCode.objects.filter(
+                application=OuterRef("pk"), code=service_code, api=spec.name if spec else "")),
+        ).first()
         if app is None or not app.is_active:
             raise WireError(errors.UNKNOWN_APP)
 
@@ -74,12 +82,9 @@ class SignatureAuthentication(BaseAuthentication):
         if not replay.first_seen(given_sign):
             raise WireError(errors.STALE_OR_REPLAYED, "request replayed (Sign already used)")
 
-        kwargs = request.parser_context.get("kwargs", {}) if request.parser_context else {}
-        service_code = str(kwargs.get("service_code", ""))
-        spec = API_BY_PATH.get(str(kwargs.get("api_path", "")))
         if spec is None:
             raise WireError(errors.WRONG_SERVICE_CODE, "unknown API path")
-        if not ServiceCode.objects.filter(code=service_code, application=app, api=spec.name).exists():
+        if not app.service_code_ok:
             raise WireError(errors.WRONG_SERVICE_CODE)
         return None, GatewayAuth(app=app, api=spec, service_code=service_code)
 

@@ -136,3 +136,16 @@ def test_rate_counter_per_second(app_and_secret):
     assert [ratelimit.allow(app, now=1000.2) for _ in range(4)] == [True, True, True, False]
     assert ratelimit.allow(app, now=1001.0)  # a new second starts a new count
     assert [ratelimit.allow(app, now=1001.5) for _ in range(3)] == [True, True, False]
+
+
+def test_auth_reads_app_and_service_code_in_one_query(call, app_and_secret):
+    """The hot path reads the app and checks its service code in a single SELECT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from facegate.apis import public_path
+    path = public_path(app_and_secret[0].service_code_for("detect"), "detect")
+    with CaptureQueriesContext(connection) as queries:
+        assert call(path=path)["code"] == "4291"
+    reads = [q["sql"] for q in queries if "gateway_application" in q["sql"] or "gateway_servicecode" in q["sql"]]
+    assert len(reads) == 1 and "gateway_servicecode" in reads[0], reads
