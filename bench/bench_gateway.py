@@ -12,7 +12,6 @@ import argparse
 import base64
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,16 +24,10 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from facegate.apis import public_path  # noqa: E402
-from gateway.signing import sign  # noqa: E402
+from gateway.client import signed_request  # noqa: E402
+from tests.live_procs import free_port  # noqa: E402
 
 PHOTO = REPO.parent / "shared" / "data" / "photos" / "009_C.jpg"
-
-
-def port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -50,7 +43,7 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="facegate-bench-"))
     env = {k: v for k, v in os.environ.items() if k != "FACEGATE_BACKEND_URLS"}
     env.update(FACEGATE_DATA_DIR=str(data), FACEGATE_DEFAULT_RATE_LIMIT="100000")
-    gw_port, be_port = port(), port()
+    gw_port, be_port = free_port(), free_port()
     log = (data / "serve.log").open("wb")
     serve = subprocess.Popen([sys.executable, "-m", "facegate.cli", "serve", "--port", str(gw_port), "--backend-port",
                               str(be_port), "--workers", str(args.workers), "--no-worker"], env=env, stdout=log,
@@ -68,10 +61,8 @@ def main() -> None:
         counter = iter(range(10**9))
 
         def call(api: str, body: bytes) -> tuple[float, str]:
-            path = public_path(app["service_codes"][api], api)
             ts = str(int(time.time() * 1000) + next(counter))  # unique Sign per call
-            headers = {"Content-Type": "application/json", "AppKey": app["app_key"], "Timestamp": ts,
-                       "Sign": sign(app["app_key"], app["app_secret"], ts, path, body)}
+            path, headers = signed_request(app["app_key"], app["app_secret"], app["service_codes"][api], api, body, ts)
             t0 = time.perf_counter()
             code = session.post(base + path, data=body, headers=headers).json()["code"]
             return (time.perf_counter() - t0) * 1000, code

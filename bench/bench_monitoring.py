@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ def main() -> int:
     from monitoring import queries
     from monitoring.models import MinuteRollup
     from monitoring.tasks import record_call
+    from tests.live_procs import stop
 
     call_command("migrate", verbosity=0)
     owner = get_user_model().objects.create_user(f"bench{uuid.uuid4().hex[:6]}", password="x" * 12)
@@ -84,12 +84,7 @@ def main() -> int:
         drained_s = time.perf_counter() - t0
     finally:
         stop0 = time.perf_counter()
-        worker.terminate()  # warm shutdown of the main process; it stops its pool
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        stop(worker, timeout=60, group=False)  # warm shutdown of the main process; it stops its pool
         stop_s = time.perf_counter() - stop0
     print(json.dumps({
         "broker": "redis" if args.redis else "filesystem",

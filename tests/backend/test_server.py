@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,18 +9,14 @@ import time
 import pytest
 import requests
 
+from live_procs import free_port
+
 TOKEN = "test-backend-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def backend_url(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "FACEGATE_BACKEND_TOKEN": TOKEN, "FACEGATE_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
     proc = subprocess.Popen([sys.executable, "-m", "facegate.cli", "backend", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -1,7 +1,6 @@
 """A running `facegate serve` for the browser test: its URL, data dir and `facegate admin` against it."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,9 +23,3 @@ class Stack:
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -10,7 +10,6 @@ import base64
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import requests
 
 from facegate.apis import public_path
 from facegate.errors import CHARGEABLE_CODES
+from live_procs import free_port, start_serve, stop
 
 pytestmark = pytest.mark.slow
 
@@ -55,37 +55,20 @@ def _b64(path: Path) -> str:
     return base64.encodebytes(path.read_bytes()).decode()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     data = tmp_path_factory.mktemp("serve")
-    port, backend_port = _free_port(), _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FACEGATE_BACKEND_URLS",
                                                              "FACEGATE_BACKEND_TOKEN")}
     env["FACEGATE_DATA_DIR"] = str(data)
     log = data / "serve.log"
-    proc = subprocess.Popen([PY, "-m", "facegate.cli", "serve", "--port", str(port), "--backend-port",
-                             str(backend_port), "--workers", "2"], env=env, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = start_serve(env, log, port, free_port(), timeout=120)
     try:
-        deadline = time.monotonic() + 120
-        while "facegate: ready" not in log.read_text(errors="replace"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"facegate serve did not become ready:\n{log.read_text(errors='replace')[-4000:]}")
-            time.sleep(0.3)
         yield {"base": f"http://127.0.0.1:{port}", "env": env, "log": log}
     finally:
-        proc.terminate()  # SIGTERM: serve stops its children and exits 0
-        try:
-            assert proc.wait(timeout=30) == 0, log.read_text(errors="replace")[-3000:]
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, 9)
+        # SIGTERM to serve alone: it stops its children and exits 0.
+        assert stop(proc, timeout=30, group=False) == 0, log.read_text(errors="replace")[-3000:]
 
 
 def admin(stack, *args: str) -> dict:

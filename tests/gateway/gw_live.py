@@ -1,55 +1,18 @@
-"""Real processes for the live gateway tests: the face backend, gunicorn, the admin CLI, a fresh PG database."""
+"""The live gateway tests' stack: environment, the admin CLI, a fresh PG database, the charge ledger."""
 from __future__ import annotations
 
 import json
 import os
 import secrets
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-PY = sys.executable
+from live_procs import PY
+
 TOKEN = "live-test-backend-token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ok(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120, headers: dict | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"{url}: process exited {proc.returncode}\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2) as r:
-                if r.status == 200:
-                    return
-        except Exception:
-            time.sleep(0.2)
-    pytest.fail(f"{url} not ready in {timeout}s\n{log.read_text()[-3000:]}")
-
-
-def start(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(argv, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait()
 
 
 def stack_env(data_dir: Path, database_url: str | None, backend_urls: str) -> dict:

@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from gateway.client import signed_request
-from gw_live import (PY, TOKEN, FreshPostgresDatabase, admin, charge_statuses, free_port, postgres_url_or_skip,
-                     stack_env, start, stop, wait_ok)
+from gw_live import TOKEN, FreshPostgresDatabase, admin, charge_statuses, postgres_url_or_skip, stack_env
+from live_procs import PY, free_port, start, stop, wait_ok
 
 N, K = 30, 7
 

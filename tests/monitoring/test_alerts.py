@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -13,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from billing.models import ResourcePack
 from billing.orders import grant_pack
+from live_procs import free_port
 from monitoring import alerts, queries
 from monitoring.models import Alert, AlertRule
 from monitoring.tasks import evaluate_alerts, record_call
@@ -146,9 +146,7 @@ def test_webhook_posts_json_to_a_real_server(app, record, receiver):
 
 
 def test_webhook_failure_is_recorded_not_raised(app, record):
-    with socket.socket() as s:  # a port that nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     rule = next(r for r in alerts.rules_for(app) if r.kind == "quota_exhausted")
     alerts.update_rule(rule, webhook_url=f"http://127.0.0.1:{port}/hook")
     assert record_call(record(app.pk, code="4291")) is True

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+
+from live_procs import stop
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("worker_probe.py")
@@ -39,12 +40,7 @@ def _run_worker_roundtrip(tmp_path: Path, redis_url: str) -> None:
         _probe(env, "send", app_id, CALLS)
         result = _probe(env, "wait", app_id, CALLS, 60)
     finally:
-        worker.terminate()  # warm shutdown of the main process; it stops its pool
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        stop(worker, timeout=30, group=False)  # warm shutdown of the main process; it stops its pool
         log.close()
     worker_log = (tmp_path / "worker.log").read_text()[-3000:]
     assert result == {"rollup_count": CALLS, "errors": CALLS // 4, "records": CALLS}, worker_log
