@@ -20,11 +20,6 @@ from facegate.errors import CHARGEABLE_CODES
 from gateway.models import Application
 
 
-def units_for(api: str, body: Any = None) -> int:
-    """Metered units of one call: every API has one image per call (compare: one pair per call)."""
-    return 1
-
-
 def reserve(app: Application, api: str, request_id: str, units: int = 1) -> Charge | None:
     """Take `units` calls from the usable pack that expires first and write a reserved Charge.
 

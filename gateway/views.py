@@ -37,7 +37,7 @@ class FaceApiView(APIView):
         if not ratelimit.allow(app):
             raise WireError(errors.RATE_LIMITED)
         body = raw_body(request)
-        charge = self._reserve(request, app, api, quota.units_for(api, body))
+        charge = self._reserve(request, app, api)
         if charge is None:
             raise WireError(errors.NO_QUOTA)
         code = errors.INTERNAL
@@ -51,13 +51,14 @@ class FaceApiView(APIView):
         return raw_json_response(reply.content)
 
     @staticmethod
-    def _reserve(request, app, api: str, units: int):
+    def _reserve(request, app, api: str):
+        # One unit per call: every API takes one image (compare: one pair) per call.
         try:
-            return quota.reserve(app, api, request._request.request_id, units)
+            return quota.reserve(app, api, request._request.request_id)
         except IntegrityError:
             # A client-chosen X-Request-Id already used for another call: give this call a fresh id.
             request._request.request_id = uuid.uuid4().hex
-            return quota.reserve(app, api, request._request.request_id, units)
+            return quota.reserve(app, api, request._request.request_id)
 
     def handle_exception(self, exc: Exception) -> HttpResponse:
         django_request = getattr(getattr(self, "request", None), "_request", None)
