@@ -65,6 +65,8 @@ class SignatureAuthentication(BaseAuthentication):
             service_code_ok=Exists(ServiceCode.objects.filter(
                 application=OuterRef("pk"), code=service_code, api=spec.name if spec else "")),
         ).first()
+        if app is not None:
+            request._request.facegate_app_id = app.pk  # monitoring attributes failed calls to the app
         if app is None or not app.is_active:
             raise WireError(errors.UNKNOWN_APP)
 

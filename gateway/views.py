@@ -110,6 +110,8 @@ def _reply_code(response: HttpResponse) -> str:
 
 def _app_id_from_key(django_request) -> int | None:
     """For failed auth: the app the AppKey names (if any), so its owner sees the failures."""
+    if hasattr(django_request, "facegate_app_id"):  # auth found it already
+        return django_request.facegate_app_id
     from gateway.models import Application
     key = django_request.headers.get("AppKey", "").strip()
     if not key:

@@ -149,3 +149,17 @@ def test_auth_reads_app_and_service_code_in_one_query(call, app_and_secret):
         assert call(path=path)["code"] == "4291"
     reads = [q["sql"] for q in queries if "gateway_application" in q["sql"] or "gateway_servicecode" in q["sql"]]
     assert len(reads) == 1 and "gateway_servicecode" in reads[0], reads
+
+
+
+def test_failed_call_is_attributed_to_its_app_without_a_second_lookup(call, app_and_secret):
+    """The monitoring hand-off of a failed call reuses the app that auth found (no second lookup)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from facegate.apis import public_path
+    path = public_path(app_and_secret[0].service_code_for("detect"), "detect")
+    with CaptureQueriesContext(connection) as queries:
+        assert call(path=path, secret_="wrong")["code"] == "4003"
+    lookups = [q["sql"] for q in queries if 'WHERE "gateway_application"."app_key" =' in q["sql"]]
+    assert len(lookups) == 1, lookups
