@@ -60,8 +60,13 @@ class _Detector(LazyModel):
             out.append((b, float(score), p))
         return out
 
-    def detect(self, img: np.ndarray) -> list[Face]:
-        """All faces in a BGR image, largest first."""
+    def detect(self, img: np.ndarray, scale: float = 1.0, size: tuple[int, int] | None = None) -> list[Face]:
+        """All faces in a BGR image, largest first.
+
+        `scale` and `size` (width, height) describe the original photo when `img` is a reduced
+        decode of it: boxes and landmarks are then returned in original pixels, scaled as floats
+        before rounding so the reduction adds no rounding error of its own.
+        """
         self.prepare()
         height, width = img.shape[:2]
         # Huge photos are shrunk once (INTER_AREA is the slow step), and both passes use the copy.
@@ -78,9 +83,11 @@ class _Detector(LazyModel):
             for y0 in ys:
                 for x0 in xs:
                     found += self._pass(work, 1.0, self.tile_threshold, x0, y0)
-        if shrink != 1.0:
-            found = [(b / shrink, s, p / shrink) for b, s, p in found]
-        return _merge(found, width, height)
+        factor = scale / shrink
+        if factor != 1.0:
+            found = [(b * factor, s, p * factor) for b, s, p in found]
+        out_w, out_h = size if size is not None else (width, height)
+        return _merge(found, out_w, out_h, min_side=4 * scale)
 
 
 def _starts(length: int) -> list[int]:
@@ -92,7 +99,8 @@ def _starts(length: int) -> list[int]:
     return [round(i * step) for i in range(count)]
 
 
-def _merge(found: list[tuple], width: int, height: int) -> list[Face]:
+def _merge(found: list[tuple], width: int, height: int, min_side: float = 4) -> list[Face]:
+    """NMS over all passes; boxes clipped to width x height, under min_side pixels dropped."""
     if not found:
         return []
     boxes = np.array([f[0] for f in found], dtype=np.float64)
@@ -103,9 +111,9 @@ def _merge(found: list[tuple], width: int, height: int) -> list[Face]:
         x1, y1, x2, y2 = boxes[i]
         x1, y1 = max(0.0, x1), max(0.0, y1)
         x2, y2 = min(float(width), x2), min(float(height), y2)
-        w, h = int(round(x2 - x1)), int(round(y2 - y1))
-        if w < 4 or h < 4:
+        if x2 - x1 < min_side - 0.5 or y2 - y1 < min_side - 0.5:
             continue
+        w, h = int(round(x2 - x1)), int(round(y2 - y1))
         faces.append(Face((int(round(x1)), int(round(y1)), w, h), scores[i], np.asarray(found[i][2], dtype=np.float64)))
     faces.sort(key=lambda f: f.area, reverse=True)
     return faces

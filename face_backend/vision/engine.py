@@ -4,6 +4,10 @@ Models load lazily (first use, or warm_up()) under per-model locks, so concurren
 server's thread pool share one session each (onnxruntime sessions are thread-safe for run()).
 Liveness and mask live in their own modules; they are imported lazily so detection, attributes
 and compare work even where those modules or their model files are missing.
+
+Images may be ReducedImages (large JPEGs decoded at 1/2-1/8, see image_io): every Face that
+leaves the engine is in original-photo pixels, and the per-face models crop from the reduced array
+with the face mapped back onto it (`_on_work`).
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import cv2
 import numpy as np
 
 from face_backend.vision.attributes import AgeGenderModel
+from face_backend.vision.image_io import reduction
 from face_backend.vision.packs import PACKS, pack_name
 from face_backend.vision.types import Face
 
@@ -68,7 +73,9 @@ class FaceEngine:
 
     # -- operations ------------------------------------------------------------------------------
     def detect(self, img: np.ndarray) -> list[Face]:
-        return self.detector.detect(img)
+        """Faces in original-photo pixels, largest first."""
+        work, factor, size = reduction(img)
+        return self.detector.detect(work, factor, size)
 
     def _faces(self, img: np.ndarray, which: int = 0) -> list[Face]:
         faces = self.detect(img)
@@ -79,35 +86,39 @@ class FaceEngine:
     def attributes(self, img: np.ndarray) -> list[tuple[Face, str, str]]:
         """(face, gender, age) per face; NoFaceError when none."""
         faces = self._faces(img)
-        return [(f, g, a) for f, (g, a) in zip(faces, self.age_gender.predict(img, faces))]
+        work, factor, _ = reduction(img)
+        found = self.age_gender.predict(work, [_on_work(f, factor) for f in faces])
+        return [(f, g, a) for f, (g, a) in zip(faces, found)]
 
     def liveness(self, img: np.ndarray) -> list[tuple[Face, str, float]]:
         """(face, FaceAntiSpoofing text, live probability) per face."""
         faces = self._faces(img)
+        work, factor, _ = reduction(img)
         model = self.liveness_model()
         out = []
         for face in faces:
-            prob = float(model.get(img, face.box))
-            if not self._clear_enough(img, face):
+            on_work = _on_work(face, factor)
+            prob = float(model.get(work, on_work.box))
+            # The size rule is about the face in the photo (original pixels, as the reply shows
+            # it); sharpness is measured on the pixels the model actually saw.
+            if min(face.box[2], face.box[3]) < MIN_LIVENESS_SIDE or sharpness(work, on_work) < MIN_SHARPNESS:
                 label = UNCLEAR
             else:
                 label = LIVE if prob >= LIVE_THRESHOLD else SPOOF
             out.append((face, label, prob))
         return out
 
-    def _clear_enough(self, img: np.ndarray, face: Face) -> bool:
-        if min(face.box[2], face.box[3]) < MIN_LIVENESS_SIDE:
-            return False
-        return sharpness(img, face) >= MIN_SHARPNESS
-
     def mask(self, img: np.ndarray) -> list[tuple[Face, str, float]]:
         """(face, "wearing"/"not_wearing"/"incorrect", score) per face."""
         faces = self._faces(img)
+        work, factor, _ = reduction(img)
         model = self.mask_model()
-        return [(f, *model.get(img, f)) for f in faces]
+        return [(f, *model.get(work, _on_work(f, factor))) for f in faces]
 
     def embed(self, img: np.ndarray, face: Face) -> np.ndarray:
-        return self.recognizer.embed(img, face)
+        """SFace/ArcFace embedding of a face given in original-photo pixels."""
+        work, factor, _ = reduction(img)
+        return self.recognizer.embed(work, _on_work(face, factor))
 
     def compare(self, img1: np.ndarray, img2: np.ndarray) -> float:
         """Calibrated similarity of the largest faces; >= 0.5 means the same person."""
@@ -144,6 +155,16 @@ class FaceEngine:
                 models.append({"name": f"{cls} (unavailable)", "file": "", "license": "", "loaded": False,
                                "error": str(exc)[:200]})
         return {"status": "ok", "pack": self.pack.name, "pack_notice": self.pack.notice, "models": models}
+
+
+def _on_work(face: Face, factor: int) -> Face:
+    """A face in original pixels mapped onto an image decoded at 1/factor (landmarks exact)."""
+    if factor == 1:
+        return face
+    x, y, w, h = face.box
+    x1, y1 = round(x / factor), round(y / factor)
+    box = (x1, y1, max(1, round((x + w) / factor) - x1), max(1, round((y + h) / factor) - y1))
+    return Face(box, face.score, face.landmarks / factor)
 
 
 def sharpness(img: np.ndarray, face: Face) -> float:
