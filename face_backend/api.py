@@ -52,9 +52,14 @@ def parse_body(api: str, body: bytes) -> list[str]:
     return values
 
 
-def _load(field: str, text: str) -> np.ndarray:
+# Liveness judges fine texture (print dots, screen moire) that libjpeg's reduced DCT decoding
+# smooths away: on a real live photo the score fell from 0.89 to 0.68. It always gets full pixels.
+_FULL_RESOLUTION_APIS = frozenset({"liveness"})
+
+
+def _load(api: str, field: str, text: str) -> np.ndarray:
     try:
-        return image_from_base64(text)
+        return image_from_base64(text, allow_reduced=api not in _FULL_RESOLUTION_APIS)
     except ImageError as exc:
         raise RequestError(exc.code, f"{field}: {exc.details}") from None
 
@@ -100,7 +105,7 @@ def handle(api: str, body: bytes, request_id: str, engine: FaceEngine | None = N
             return errors.error(errors.BAD_BODY, f"unknown API {api!r}")
         texts = parse_body(api, body)
         fields = APIS[api].image_fields
-        images = [_load(field, text) for field, text in zip(fields, texts)]
+        images = [_load(api, field, text) for field, text in zip(fields, texts)]
         return errors.success(run(api, images, engine or get_engine()))
     except RequestError as exc:
         return errors.error(exc.code, exc.details)

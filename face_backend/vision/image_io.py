@@ -141,12 +141,15 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def decode_image(data: bytes) -> np.ndarray:
-    """BGR uint8 image (EXIF orientation applied, gray/alpha converted) or ImageError 4104."""
+def decode_image(data: bytes, allow_reduced: bool = True) -> np.ndarray:
+    """BGR uint8 image (EXIF orientation applied, gray/alpha converted) or ImageError 4104.
+
+    allow_reduced=False forces a full-resolution decode of large JPEGs.
+    """
     size = header_size(data)
     if size is not None and size[0] * size[1] > MAX_PIXELS:
         raise ImageError(errors.IMAGE_UNDECODABLE, f"image is {size[0]}x{size[1]}, over {MAX_PIXELS} pixels")
-    factor = _jpeg_factor(data, size)
+    factor = _jpeg_factor(data, size) if allow_reduced else 1
     if factor > 1:
         reduced = _decode_reduced(data, factor, size)
         if reduced is not None:
@@ -199,6 +202,6 @@ def _decode_reduced(data: bytes, factor: int, size: tuple[int, int]) -> ReducedI
     return out
 
 
-def image_from_base64(text: str) -> np.ndarray:
+def image_from_base64(text: str, allow_reduced: bool = True) -> np.ndarray:
     """decode_base64 then decode_image."""
-    return decode_image(decode_base64(text))
+    return decode_image(decode_base64(text), allow_reduced)

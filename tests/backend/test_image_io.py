@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from face_backend.api import handle
 from facegate import errors
 from face_backend.vision.image_io import (MAX_IMAGE_BYTES, REDUCED_MIN_LONG_SIDE, ImageError, ReducedImage, decode_base64,
                                           decode_image, image_from_base64)
@@ -126,3 +127,15 @@ def test_reduced_decode_gives_original_pixel_faces(engine, photos_dir, read_bgr)
     cosine = float(engine.embed(reduced, got[0]) @ engine.embed(full, want[0]))
     assert cosine > 0.95
     assert [(g, a) for _, g, a in engine.attributes(reduced)] == [(g, a) for _, g, a in engine.attributes(full)]
+
+
+def test_liveness_api_decodes_large_jpegs_at_full_resolution(engine, photos_dir, read_bgr, body, b64):
+    """Reduced decoding smooths the texture liveness judges; the API must score the full pixels."""
+    path = photos_dir / "004_A.jpg"
+    assert isinstance(decode_image(path.read_bytes()), ReducedImage)  # other APIs take the fast path
+    reply = handle("liveness", body(imageContent=b64(path.read_bytes())), "t-live-full", engine)
+    assert reply["code"] == "0", reply
+    (face,) = reply["result"]["face_list"]
+    (_, label, prob), = engine.liveness(read_bgr(path))
+    assert face["liveness_score"] == round(prob, 4)
+    assert face["FaceAntiSpoofing"] == label == "活体人脸"
