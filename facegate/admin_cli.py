@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 from datetime import datetime
 from typing import Any
@@ -104,14 +105,18 @@ def cmd_create_user(args: argparse.Namespace) -> None:
     if User.objects.filter(username=args.email).exists():
         raise CliError(f"user {args.email!r} exists")
     user = User(username=args.email, email=args.email, is_staff=args.admin, is_superuser=args.admin)
-    if args.password:
-        validate_password(args.password, user)
-        user.set_password(args.password)
-    else:
-        user.set_unusable_password()
+    # Without --password a strong one is generated and shown once, like an AppSecret: an account
+    # nobody can sign in to would only send the user looking for a reset that does not exist.
+    password = args.password or secrets.token_urlsafe(12)
+    validate_password(password, user)
+    user.set_password(password)
     user.save()
-    _out(args, {"user_id": user.pk, "email": user.email, "admin": user.is_superuser},
-         f"created {'admin' if args.admin else 'user'} {user.email}")
+    data: dict[str, Any] = {"user_id": user.pk, "email": user.email, "admin": user.is_superuser}
+    text = f"created {'admin' if args.admin else 'user'} {user.email}"
+    if not args.password:
+        data["password"] = password
+        text += f"\npassword: {password}  (shown once; sign in at /console/)"
+    _out(args, data, text)
 
 
 def cmd_apps(args: argparse.Namespace) -> None:
@@ -152,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("create-user", help="create an account")
     p.add_argument("--email", required=True)
-    p.add_argument("--password", default="")
+    p.add_argument("--password", default="", help="default: generate one and print it once")
     p.add_argument("--admin", action="store_true", help="staff + superuser (Django admin, all apps)")
     p.set_defaults(func=cmd_create_user)
 
