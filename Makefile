@@ -25,13 +25,13 @@ serve: install
 
 # Browser tests need Debian's chromium (tools/ensure_services.sh installs it when missing).
 # The whole suite on SQLite, then the database suites again on PostgreSQL + Redis
-# (tools/ensure_services.sh finds them or starts its own). pytest's exit code 5 ("no tests") passes.
-DB_SUITES ?= tests/gateway tests/billing tests/monitoring
+# (tools/ensure_services.sh finds them or starts its own); the console view tests run there too. pytest's exit code 5 ("no tests") passes.
+DB_SUITES ?= tests/gateway tests/billing tests/monitoring tests/console/test_views.py
 test: install
 	bash -c 'set -uo pipefail; source tools/ensure_services.sh || exit 1; \
 	  run() { "$$@"; rc=$$?; [ $$rc -eq 5 ] && rc=0; return $$rc; }; \
 	  run $(PY) -m pytest -q $(PYTEST_ARGS) || exit $$?; \
-	  suites=$$(for d in $(DB_SUITES); do [ -d "$$d" ] && echo "$$d"; done); \
+	  suites=$$(for d in $(DB_SUITES); do [ -e "$$d" ] && echo "$$d"; done); \
 	  [ -n "$$suites" ] || exit 0; \
 	  echo "== again on PostgreSQL $$FACEGATE_TEST_POSTGRES_URL and Redis $$FACEGATE_TEST_REDIS_URL:" $$suites; \
 	  redis-cli -u "$$FACEGATE_TEST_REDIS_URL" flushdb >/dev/null; \
