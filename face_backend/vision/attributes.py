@@ -9,13 +9,12 @@ extract_image_chip blurs before shrinking large faces.
 from __future__ import annotations
 
 import json
-import threading
 
 import cv2
 import numpy as np
 
 from face_backend.vision.align import similarity_transform
-from face_backend.vision.runtime import package_dir, session
+from face_backend.vision.runtime import Once, package_dir, session
 from face_backend.vision.types import Face
 
 PADDING = 0.2
@@ -58,18 +57,15 @@ class AgeGenderModel:
         self._weights = np.asarray(self._age_spec["age_weights"], dtype=np.float64)
         self._labels = self._gender_spec["labels"]
         self._means = np.asarray(self._age_spec["input"]["normalization"]["means"], dtype=np.float32)
-        self._age = self._gender = None
-        self._lock = threading.Lock()
+        # (gender, age) sessions, built together on first use.
+        self._sessions = Once(lambda: (session(self._gender_file), session(self._age_file)))
 
     @property
     def loaded(self) -> bool:
-        return self._age is not None
+        return self._sessions.loaded
 
     def prepare(self) -> None:
-        with self._lock:
-            if self._age is None:
-                self._gender = session(self._gender_file)
-                self._age = session(self._age_file)
+        self._sessions.get()
 
     def info(self) -> list[dict]:
         return [
@@ -87,11 +83,11 @@ class AgeGenderModel:
         """(gender "Male"/"Female", age as a string) per face, in order."""
         if not faces:
             return []
-        self.prepare()
+        gender_sess, age_sess = self._sessions.get()
         gender_in = self._blob([face_chip(img_bgr, f.landmarks, 32) for f in faces])
         age_in = self._blob([face_chip(img_bgr, f.landmarks, 64) for f in faces])
-        gender_p = self._gender.run(None, {self._gender.get_inputs()[0].name: gender_in})[0]
-        age_p = self._age.run(None, {self._age.get_inputs()[0].name: age_in})[0]
+        gender_p = gender_sess.run(None, {gender_sess.get_inputs()[0].name: gender_in})[0]
+        age_p = age_sess.run(None, {age_sess.get_inputs()[0].name: age_in})[0]
         out = []
         for gp, ap in zip(gender_p, age_p):
             gender = "Male" if self._labels[int(np.argmax(gp))] == "male" else "Female"

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Protocol, TypeVar
 
 import cv2
 import numpy as np
 
 from face_backend.vision.attributes import AgeGenderModel
 from face_backend.vision.image_io import reduction
+from face_backend.vision.liveness import LivenessModel
+from face_backend.vision.mask import MaskModel
 from face_backend.vision.packs import PACKS, pack_name
+from face_backend.vision.runtime import Once
 from face_backend.vision.types import Face
 
 log = logging.getLogger(__name__)
@@ -51,25 +54,16 @@ class FaceEngine:
         self.detector = self.pack.detector()
         self.recognizer = self.pack.recognizer()
         self.age_gender = AgeGenderModel()
-        self._liveness: Any = None
-        self._mask: Any = None
-        self._lock = threading.Lock()
+        # Built on first use: a missing or misconfigured model fails only its own API (5000),
+        # and the next call tries again.
+        self._liveness: Once[LivenessModel] = Once(lambda: _prepared(LivenessModel()))
+        self._mask: Once[MaskModel] = Once(lambda: _prepared(MaskModel()))
 
-    # -- optional models (other modules) -------------------------------------------------------
-    def _optional(self, attr: str, module: str, cls: str) -> Any:
-        with self._lock:
-            if getattr(self, attr) is None:
-                mod = __import__(module, fromlist=[cls])
-                model = getattr(mod, cls)()
-                model.prepare()
-                setattr(self, attr, model)
-            return getattr(self, attr)
+    def liveness_model(self) -> LivenessModel:
+        return self._liveness.get()
 
-    def liveness_model(self) -> Any:
-        return self._optional("_liveness", "face_backend.vision.liveness", "LivenessModel")
-
-    def mask_model(self) -> Any:
-        return self._optional("_mask", "face_backend.vision.mask", "MaskModel")
+    def mask_model(self) -> MaskModel:
+        return self._mask.get()
 
     # -- operations ------------------------------------------------------------------------------
     def detect(self, img: np.ndarray) -> list[Face]:
@@ -142,19 +136,28 @@ class FaceEngine:
 
     def health(self) -> dict:
         models = [self.detector.info(), self.recognizer.info(), *self.age_gender.info()]
-        for attr, module, cls in (("_liveness", "face_backend.vision.liveness", "LivenessModel"),
-                                  ("_mask", "face_backend.vision.mask", "MaskModel")):
-            model = getattr(self, attr)
-            if model is not None:
-                models += [{**m, "loaded": True} for m in model.info()]
+        for once, cls in ((self._liveness, LivenessModel), (self._mask, MaskModel)):
+            if once.loaded:
+                models += [{**m, "loaded": True} for m in once.get().info()]
                 continue
             try:  # not loaded (yet, or its file is missing): still list what it would load
-                cls_ = getattr(__import__(module, fromlist=[cls]), cls)
-                models += [{**m, "loaded": False} for m in cls_().info()]
+                models += [{**m, "loaded": False} for m in cls().info()]
             except Exception as exc:
-                models.append({"name": f"{cls} (unavailable)", "file": "", "license": "", "loaded": False,
-                               "error": str(exc)[:200]})
+                models.append({"name": f"{cls.__name__} (unavailable)", "file": "", "license": "",
+                               "loaded": False, "error": str(exc)[:200]})
         return {"status": "ok", "pack": self.pack.name, "pack_notice": self.pack.notice, "models": models}
+
+
+class _Preparable(Protocol):
+    def prepare(self) -> None: ...
+
+
+T = TypeVar("T", bound=_Preparable)
+
+
+def _prepared(model: T) -> T:
+    model.prepare()
+    return model
 
 
 def _on_work(face: Face, factor: int) -> Face:

@@ -8,7 +8,6 @@ through the model store; their repository states no licence, which info() says.
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,7 +15,7 @@ import cv2
 import numpy as np
 
 from face_backend import model_store
-from face_backend.vision.runtime import session
+from face_backend.vision.runtime import Once, session
 
 Box = tuple[int, int, int, int]
 
@@ -117,23 +116,19 @@ class LivenessModel:
         if self.choice not in CHOICES:
             raise ValueError(f"unknown liveness model {self.choice!r}: choose one of {', '.join(CHOICES)}")
         self.members = CHOICES[self.choice]
-        self._sessions: list = []
-        self._lock = threading.Lock()
+        self._sessions = Once(lambda: [session(model_store.resolve(m.model)) for m in self.members])
 
     @property
     def loaded(self) -> bool:
-        return bool(self._sessions)
+        return self._sessions.loaded
 
     def prepare(self) -> None:
-        with self._lock:
-            if not self._sessions:
-                self._sessions = [session(model_store.resolve(m.model)) for m in self.members]
+        self._sessions.get()
 
     def get(self, img_bgr: np.ndarray, box: Box) -> float:
         """Probability in [0, 1] that the face in `box` (x, y, w, h, original pixels) is live."""
-        self.prepare()
         scores = []
-        for member, sess in zip(self.members, self._sessions):
+        for member, sess in zip(self.members, self._sessions.get()):
             blob = member.encode(member.crop(img_bgr, box, member.scale, member.size))
             out = sess.run(None, {sess.get_inputs()[0].name: blob})[0][0]
             probs = out if member.outputs_probabilities else _softmax(out)

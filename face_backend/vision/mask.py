@@ -14,7 +14,6 @@ cannot tell a mask worn under the nose, so "incorrect" is never returned.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import cv2
@@ -22,6 +21,7 @@ import numpy as np
 
 from face_backend import model_store
 from face_backend.vision.align import align_face
+from face_backend.vision.runtime import Once
 from face_backend.vision.types import Face
 
 HEAD_MODEL = "mask-head"
@@ -102,23 +102,20 @@ class MaskModel:
     """Loads the head once (prepare); thread-safe, no ONNX session of its own (about 1 ms a face)."""
 
     def __init__(self) -> None:
-        self._head: MaskHead | None = None
-        self._lock = threading.Lock()
+        self._head: Once[MaskHead] = Once(lambda: MaskHead.load(model_store.resolve(HEAD_MODEL)))
 
     @property
     def loaded(self) -> bool:
-        return self._head is not None
+        return self._head.loaded
 
     def prepare(self) -> None:
-        with self._lock:
-            if self._head is None:
-                self._head = MaskHead.load(model_store.resolve(HEAD_MODEL))
+        self._head.get()
 
     def probability(self, img_bgr: np.ndarray, face: Face) -> float:
         """P(mask worn) for one detected face."""
-        self.prepare()
+        head = self._head.get()
         crop = align_face(img_bgr, face.landmarks, CROP)
-        return float(self._head.probability(mask_features(crop)[None])[0])
+        return float(head.probability(mask_features(crop)[None])[0])
 
     def get(self, img_bgr: np.ndarray, face: Face) -> tuple[str, float]:
         """(label, mask_score): "wearing"/"not_wearing" and the probability that a mask is worn."""

@@ -5,8 +5,11 @@ import importlib.util
 import os
 import threading
 from pathlib import Path
+from typing import Callable, Generic, TypeVar
 
 import onnxruntime as ort
+
+T = TypeVar("T")
 
 
 def package_dir(module: str) -> Path:
@@ -41,25 +44,51 @@ def session(path: Path) -> ort.InferenceSession:
     return ort.InferenceSession(str(path), sess_options=options, providers=providers())
 
 
+class Once(Generic[T]):
+    """A value built on first use, once per process, under a lock: model sessions and heads.
+
+    After the first build, get() reads without the lock, so requests never queue on it.
+    """
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._value is not None
+
+    def get(self) -> T:
+        value = self._value
+        if value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._build()
+                value = self._value
+        return value
+
+
 class LazyModel:
-    """One ONNX model file whose session is created on first use, once, under a lock."""
+    """One ONNX model file whose session is created on first use, once."""
 
     name = ""
     license = ""
 
     def __init__(self, file: Path) -> None:
         self.file = file
-        self._session: ort.InferenceSession | None = None
-        self._lock = threading.Lock()
+        self._model: Once[ort.InferenceSession] = Once(lambda: session(self.file))
 
     @property
     def loaded(self) -> bool:
-        return self._session is not None
+        return self._model.loaded
+
+    @property
+    def _session(self) -> ort.InferenceSession:
+        return self._model.get()
 
     def prepare(self) -> None:
-        with self._lock:
-            if self._session is None:
-                self._session = session(self.file)
+        self._model.get()
 
     def info(self) -> dict:
         return {"name": self.name, "file": self.file.name, "license": self.license, "loaded": self.loaded}
