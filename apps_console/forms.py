@@ -7,8 +7,9 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from billing.orders import MAX_QUANTITY
 from facegate.apis import APIS
-from gateway.models import Application
+from gateway.models import APP_NAME_MAX, APP_NAME_MIN, Application
 
 
 def api_choices() -> list[tuple[str, str]]:
@@ -25,7 +26,7 @@ def tier_choices() -> list[tuple[str, str]]:
 
 class CreateAppForm(forms.Form):
     name = forms.CharField(
-        label=_("Name"), min_length=4, max_length=15, strip=True,
+        label=_("Name"), min_length=APP_NAME_MIN, max_length=APP_NAME_MAX, strip=True,
         error_messages={"min_length": _("The name must be 4 to 15 characters long."),
                         "max_length": _("The name must be 4 to 15 characters long."),
                         "required": _("Please enter a name.")},
@@ -39,7 +40,7 @@ class BuyForm(forms.Form):
     application = forms.ModelChoiceField(label=_("Application"), queryset=Application.objects.none())
     api = forms.ChoiceField(label=_("API"), choices=api_choices)
     tier = forms.ChoiceField(label=_("Tier"), choices=tier_choices)
-    quantity = forms.IntegerField(label=_("Number of packs"), min_value=1, max_value=100, initial=1)
+    quantity = forms.IntegerField(label=_("Number of packs"), min_value=1, max_value=MAX_QUANTITY, initial=1)
 
     def __init__(self, *args, apps=None, **kwargs):
         super().__init__(*args, **kwargs)

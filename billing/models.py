@@ -1,6 +1,8 @@
 """Orders, resource packs and the charge ledger that metering writes."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -37,8 +39,20 @@ class Order(models.Model):
         ordering = ["-created_at"]
 
 
+class PackQuerySet(models.QuerySet):
+    def active(self, app_id: int, now: datetime, api: str | None = None) -> "PackQuerySet":
+        """The app's packs (of one API, or all) that are valid at `now`: started, not yet expired.
+
+        The one definition of a usable pack, for metering (billing.quota) and alerts (monitoring).
+        """
+        packs = self.filter(application_id=app_id, starts_at__lte=now, expires_at__gt=now)
+        return packs if api is None else packs.filter(api=api)
+
+
 class ResourcePack(models.Model):
     """A number of calls of one API for one app, valid until expires_at; unused calls lapse."""
+
+    objects = PackQuerySet.as_manager()
 
     class Source(models.TextChoices):
         PURCHASE = "purchase", "Purchase"

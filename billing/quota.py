@@ -28,8 +28,7 @@ def reserve(app: Application, api: str, request_id: str, units: int = 1) -> Char
     """
     now = timezone.now()
     with transaction.atomic():
-        usable = ResourcePack.objects.filter(
-            application=app, api=api, starts_at__lte=now, expires_at__gt=now,
+        usable = ResourcePack.objects.active(app.pk, now, api).filter(
             calls_used__lte=F("calls_total") - units,
         ).order_by("expires_at", "id")
         for pack_id in list(usable.values_list("pk", flat=True)[:20]):
@@ -93,9 +92,10 @@ def usage(app: Application) -> dict[str, dict[str, Any]]:
     packs_by_api: dict[str, list[ResourcePack]] = {api: [] for api in API_NAMES}
     for pack in ResourcePack.objects.filter(application=app).order_by("expires_at", "id"):
         packs_by_api.setdefault(pack.api, []).append(pack)
+    live_ids = set(ResourcePack.objects.active(app.pk, now).values_list("pk", flat=True))
     report: dict[str, dict[str, Any]] = {}
     for api, packs in packs_by_api.items():
-        live = [p for p in packs if p.starts_at <= now < p.expires_at]
+        live = [p for p in packs if p.pk in live_ids]
         report[api] = {
             "remaining": sum(p.calls_left for p in live),
             "used_today": _used_since(app, api, day_start),

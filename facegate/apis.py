@@ -39,6 +39,18 @@ def public_path(service_code: str, api: str) -> str:
     return f"{GATEWAY_PREFIX}{service_code}/{APIS[api].path}"
 
 
+def parse_public_path(path: str) -> tuple[str, ApiSpec | None]:
+    """(service code, API) of a request path as sent; the API is None for any other path.
+
+    Only the canonical form names an API: a path differing in case, slashes or percent-encoding
+    gets 4005 (after the signature check) rather than a guess at what the client meant.
+    """
+    if not path.startswith(GATEWAY_PREFIX):
+        return "", None
+    service_code, _, api_path = path[len(GATEWAY_PREFIX):].partition("/")
+    return service_code, API_BY_PATH.get(api_path)
+
+
 def backend_path(api: str) -> str:
     """The face backend's internal route for an API."""
     return f"/v1/{api}"

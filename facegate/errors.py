@@ -42,6 +42,18 @@ MESSAGES: dict[str, str] = {
 CHARGEABLE_CODES: frozenset[str] = frozenset({SUCCESS, IMAGE_TOO_LARGE, IMAGE_UNDECODABLE, NO_FACE})
 
 
+class WireError(Exception):
+    """A refusal with its wire code; it becomes an HTTP 200 error reply wherever it is caught."""
+
+    def __init__(self, code: str, details: str | None = None) -> None:
+        super().__init__(code, details)
+        self.code = code
+        self.details = details or MESSAGES.get(code, "error")
+
+    def reply(self) -> dict[str, Any]:
+        return error(self.code, self.details)
+
+
 def success(result: Any) -> dict[str, Any]:
     return {"code": SUCCESS, "message": "success", "result": result}
 

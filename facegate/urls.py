@@ -1,12 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from gateway.views import FaceApiView, healthz
 from monitoring.views import metrics
 
 urlpatterns = [
-    path("v1/aiop/api/<str:service_code>/<path:api_path>", FaceApiView.as_view(), name="face-api"),
+    # Every path that a client could mean as an API call (any case, repeated slashes) gets a wire
+    # reply from the pipeline, never an HTML 404; only the canonical form names an API.
+    re_path(r"^/*[vV]1/+[aA][iI][oO][pP]/+[aA][pP][iI](?:/.*)?$", FaceApiView.as_view(), name="face-api"),
     path("console/", include("apps_console.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("metrics", metrics, name="metrics"),

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from django.conf import settings
 
 from facegate import errors
 from facegate.apis import backend_path
+from gateway.wire import encode
 
 log = logging.getLogger("facegate.forwarding")
 
@@ -39,8 +39,7 @@ def session() -> requests.Session:
 
 
 def _internal_error(request_id: str, why: str) -> BackendReply:
-    body = errors.error(errors.INTERNAL, f"{why} (request {request_id})")
-    return BackendReply(errors.INTERNAL, json.dumps(body, ensure_ascii=False).encode())
+    return BackendReply(errors.INTERNAL, encode(errors.error(errors.INTERNAL, f"{why} (request {request_id})")))
 
 
 def forward(api: str, body: bytes, request_id: str) -> BackendReply:

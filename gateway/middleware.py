@@ -1,10 +1,8 @@
-"""X-Request-Id on every response; the id is also what the ledger and logs key on."""
+"""X-Request-Id on every response: an id generated here keys the ledger, monitoring and the logs;
+a well-formed client id is echoed back as X-Client-Request-Id (facegate.request_ids)."""
 from __future__ import annotations
 
-import re
-import uuid
-
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+from facegate.request_ids import CLIENT_ID_HEADER, client_request_id, new_request_id
 
 
 class RequestIdMiddleware:
@@ -12,9 +10,10 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # A well-formed client id is kept for tracing; anything else is replaced, never echoed.
-        incoming = request.headers.get("X-Request-Id", "")
-        request.request_id = incoming if _CLIENT_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = new_request_id()
+        client_id = client_request_id(request.headers.get("X-Request-Id"))
         response = self.get_response(request)
         response["X-Request-Id"] = request.request_id
+        if client_id:
+            response[CLIENT_ID_HEADER] = client_id
         return response

@@ -11,13 +11,18 @@ from facegate.apis import API_CHOICES, API_NAMES
 from gateway import secrets_box
 
 
+# Application names: the one definition, used by the model, the lifecycle service and the console form.
+APP_NAME_MIN, APP_NAME_MAX = 4, 15
+
+
 class Application(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         DISABLED = "disabled", "Disabled"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
-    name = models.CharField(max_length=15, validators=[MinLengthValidator(4), MaxLengthValidator(15)])
+    name = models.CharField(max_length=APP_NAME_MAX,
+                            validators=[MinLengthValidator(APP_NAME_MIN), MaxLengthValidator(APP_NAME_MAX)])
     description = models.TextField(blank=True, default="")
     app_key = models.CharField(max_length=32, unique=True, editable=False)
     # Fernet token of the AppSecret (gateway.secrets_box): a database leak alone yields no usable secret.

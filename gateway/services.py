@@ -6,17 +6,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from facegate.apis import API_NAMES
-from gateway.models import Application, ServiceCode, new_app_key, new_service_code
-
-NAME_MIN, NAME_MAX = 4, 15
+from gateway.models import APP_NAME_MAX, APP_NAME_MIN, Application, ServiceCode, new_app_key, new_service_code
 
 
 def validate_app_name(name: str) -> str:
     """The cleaned name, or ValidationError with a message a user can act on."""
     cleaned = (name or "").strip()
-    if not NAME_MIN <= len(cleaned) <= NAME_MAX:
+    if not APP_NAME_MIN <= len(cleaned) <= APP_NAME_MAX:
         raise ValidationError(
-            f"Application name must be {NAME_MIN}–{NAME_MAX} characters (got {len(cleaned)}).",
+            f"Application name must be {APP_NAME_MIN}–{APP_NAME_MAX} characters (got {len(cleaned)}).",
             code="name_length",
         )
     return cleaned

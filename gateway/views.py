@@ -1,123 +1,79 @@
-"""The face API endpoint: auth → rate limit → reserve quota → forward → settle → reply → record."""
+"""HTTP adapters of the gateway: the DRF view in front of gateway.pipeline.handle_call, and /healthz."""
 from __future__ import annotations
 
 import logging
-import time
-import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
-from django.db import IntegrityError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from billing import quota
 from facegate import errors
-from gateway import ratelimit
-from gateway.auth import GatewayAuth, SignatureAuthentication, raw_body
-from gateway.forwarding import forward
-from gateway.wire import WireError, json_response, raw_json_response
+from facegate.errors import WireError
+from gateway.pipeline import handle_call
+from gateway.wire import encode
 
 log = logging.getLogger("facegate.gateway")
 
 
+def wire_response(content: bytes) -> HttpResponse:
+    return HttpResponse(content, status=200, content_type="application/json; charset=utf-8")
+
+
+def raw_target(request: HttpRequest) -> tuple[str, str]:
+    """(path, query) exactly as the client sent them: the server's raw request line when it gives
+    one (gunicorn's RAW_URI), else the WSGI path re-encoded."""
+    raw = request.META.get("RAW_URI") or request.META.get("REQUEST_URI") or ""
+    scope = getattr(request, "scope", None)  # ASGI: the raw path is in the scope, the query beside it
+    if not raw and scope and scope.get("raw_path"):
+        raw = scope["raw_path"].decode("latin-1") + ("?" + scope["query_string"].decode("latin-1")
+                                                      if scope.get("query_string") else "")
+    if raw:
+        if not raw.startswith("/"):  # absolute-form target (http://host/path)
+            parts = urlsplit(raw)
+            return parts.path or "/", parts.query
+        path, _, query = raw.partition("?")
+        return path, query
+    return request.get_full_path().partition("?")[0], request.META.get("QUERY_STRING", "")
+
+
+def body_stream(request: HttpRequest):
+    """The body as a stream: a chunked body has no Content-Length, so Django's own stream would
+    read it as empty; the server's input stream then gives the de-chunked bytes."""
+    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return request.META["wsgi.input"]
+    return request
+
+
 class FaceApiView(APIView):
-    authentication_classes = [SignatureAuthentication]
+    """Thin DRF adapter: every method on every path under the API prefix gets a wire reply, HTTP 200."""
+
+    authentication_classes: list = []
     permission_classes: list = []
     parser_classes: list = []
+    http_method_names = ["post"]  # anything else, OPTIONS and HEAD too, is a wire error
 
-    def initial(self, request, *args: Any, **kwargs: Any) -> None:
-        # Reject other methods before authenticating: they can never be a valid call.
-        if request.method != "POST":
-            raise WireError(errors.BAD_BODY, f"method {request.method} not allowed; use POST", status=405)
-        super().initial(request, *args, **kwargs)
+    def perform_content_negotiation(self, request, force: bool = False):
+        # The reply is always the wire JSON, whatever the client's Accept header asks for.
+        return JSONRenderer(), "application/json"
 
-    def post(self, request, service_code: str, api_path: str) -> HttpResponse:
-        auth: GatewayAuth = request.auth
-        app, api = auth.app, auth.api.name
-        if not ratelimit.allow(app):
-            raise WireError(errors.RATE_LIMITED)
-        body = raw_body(request)
-        charge = self._reserve(request, app, api)
-        if charge is None:
-            raise WireError(errors.NO_QUOTA)
-        code = errors.INTERNAL
-        try:
-            reply = forward(api, body, request._request.request_id)
-            code = reply.code
-        finally:
-            request._request.wire_code = code
-            # Always settle: anything but a chargeable code (incl. an exception here) releases the call.
-            quota.settle(charge, code)
-        return raw_json_response(reply.content)
+    def post(self, request, *args: Any, **kwargs: Any) -> HttpResponse:
+        django_request = request._request
+        path, query = raw_target(django_request)
+        content, _outcome = handle_call(path, django_request.headers, body_stream(django_request),
+                                        django_request.request_id, query)
+        return wire_response(content)
 
-    @staticmethod
-    def _reserve(request, app, api: str):
-        # One unit per call: every API takes one image (compare: one pair) per call.
-        try:
-            return quota.reserve(app, api, request._request.request_id)
-        except IntegrityError:
-            # A client-chosen X-Request-Id already used for another call: give this call a fresh id.
-            request._request.request_id = uuid.uuid4().hex
-            return quota.reserve(app, api, request._request.request_id)
+    def http_method_not_allowed(self, request, *args: Any, **kwargs: Any) -> HttpResponse:
+        error = WireError(errors.BAD_BODY, f"method {request.method} not allowed; use POST")
+        return wire_response(encode(error.reply()))
 
     def handle_exception(self, exc: Exception) -> HttpResponse:
-        django_request = getattr(getattr(self, "request", None), "_request", None)
-        if isinstance(exc, WireError):
-            if django_request is not None:
-                django_request.wire_code = exc.code
-            return json_response(exc.body(), status=exc.status)
-        if django_request is not None:
-            django_request.wire_code = errors.INTERNAL
-        request_id = getattr(self.request, "request_id", "") if getattr(self, "request", None) else ""
+        request_id = getattr(self.request, "request_id", "")
         log.exception("gateway error for request %s", request_id)
-        return json_response(errors.error(errors.INTERNAL, f"internal error (request {request_id})"))
-
-    def dispatch(self, request, *args: Any, **kwargs: Any) -> HttpResponse:
-        started = time.perf_counter()
-        response = super().dispatch(request, *args, **kwargs)
-        _record(self.request, request, response, started)
-        return response
+        return wire_response(encode(errors.error(errors.INTERNAL, f"internal error (request {request_id})")))
 
 
-def _record(drf_request, django_request, response: HttpResponse, started: float) -> None:
-    """Hand the call to the monitoring task; a broker failure never fails the call."""
-    try:
-        auth = getattr(drf_request, "_auth", None)
-        code = getattr(django_request, "wire_code", "") or _reply_code(response)
-        record = {
-            "request_id": django_request.request_id,
-            "app_id": auth.app.pk if isinstance(auth, GatewayAuth) else _app_id_from_key(django_request),
-            "api": auth.api.name if isinstance(auth, GatewayAuth) else "",
-            "code": code,
-            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-            "bytes_in": int(django_request.META.get("CONTENT_LENGTH") or 0),
-            "bytes_out": len(response.content) if hasattr(response, "content") else 0,
-            "ts": time.time(),
-        }
-        from monitoring.tasks import record_call  # lazy: the monitoring app may load later
-        record_call.delay(record)
-    except Exception:
-        log.warning("could not record call %s", getattr(django_request, "request_id", "?"), exc_info=True)
-
-
-def _reply_code(response: HttpResponse) -> str:
-    import json
-    try:
-        return str(json.loads(response.content).get("code", ""))
-    except Exception:
-        return ""
-
-
-def _app_id_from_key(django_request) -> int | None:
-    """For failed auth: the app the AppKey names (if any), so its owner sees the failures."""
-    if hasattr(django_request, "facegate_app_id"):  # auth found it already
-        return django_request.facegate_app_id
-    from gateway.models import Application
-    key = django_request.headers.get("AppKey", "").strip()
-    if not key:
-        return None
-    return Application.objects.filter(app_key=key[:32]).values_list("pk", flat=True).first()
-
-
-def healthz(request) -> JsonResponse:
+def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})

@@ -143,12 +143,8 @@ def check_quota_exhausted(rule: AlertRule, api: str, now: datetime) -> Finding |
                    {"refused_calls": n, "since": since.isoformat()})
 
 
-def _active_packs(app_id: int, api: str, now: datetime):
-    return ResourcePack.objects.filter(application_id=app_id, api=api, starts_at__lte=now, expires_at__gt=now)
-
-
 def check_pack_low(rule: AlertRule, api: str, now: datetime) -> Finding | None:
-    packs = _active_packs(rule.application_id, api, now)
+    packs = ResourcePack.objects.active(rule.application_id, now, api)
     agg = packs.aggregate(total=Sum("calls_total"), used=Sum("calls_used"))
     total, used = agg["total"] or 0, agg["used"] or 0
     if not total:
@@ -163,7 +159,7 @@ def check_pack_low(rule: AlertRule, api: str, now: datetime) -> Finding | None:
 
 
 def check_pack_expiring(rule: AlertRule, api: str, now: datetime) -> Finding | None:
-    soon = (_active_packs(rule.application_id, api, now)
+    soon = (ResourcePack.objects.active(rule.application_id, now, api)
             .filter(expires_at__lte=now + timedelta(days=rule.threshold), calls_used__lt=F("calls_total"))
             .order_by("expires_at"))
     rows = list(soon.values("pk", "expires_at", "calls_total", "calls_used"))

@@ -11,7 +11,7 @@ from apps_console.access import get_app, visible_apps
 from facegate.apis import APIS
 from monitoring import queries
 
-PERIODS = ("hour", "day", "month")
+PERIODS = tuple(queries.PERIODS)
 
 
 @login_required

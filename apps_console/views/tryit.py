@@ -40,4 +40,4 @@ def tryit_run(request: HttpRequest) -> JsonResponse:
     app = get_app(request.user, payload.get("app", ""))
     needed = len(APIS[api].image_fields)
     images = (images + [""] * needed)[:needed]  # a missing image gets the backend's own 4101
-    return JsonResponse(call_through_gateway(app, api, images, request.META.get("REMOTE_ADDR", "")))
+    return JsonResponse(call_through_gateway(app, api, images))

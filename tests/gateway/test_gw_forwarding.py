@@ -22,6 +22,7 @@ def test_backend_down_5000_releases_the_call(call, app_and_secret, settings):
 
 
 def test_request_id_in_5000_details_matches_header(client, app_and_secret, settings):
+    """The id is ours (the ledger and monitoring key on it); the client's own id is only echoed."""
     from facegate.apis import public_path
     from gateway.client import signed_headers
     settings.FACEGATE_BACKEND_URLS = [f"http://127.0.0.1:{free_port()}"]
@@ -33,16 +34,24 @@ def test_request_id_in_5000_details_matches_header(client, app_and_secret, setti
                if k != "Content-Type"}
     response = client.post(path, data=body, content_type="application/json", HTTP_X_REQUEST_ID="client-id-123", **headers)
     assert response.json()["code"] == "5000"
-    assert response["X-Request-Id"] == "client-id-123" and "client-id-123" in response.json()["details"]
+    ours = response["X-Request-Id"]
+    assert ours != "client-id-123" and ours in response.json()["details"]
+    assert response["X-Client-Request-Id"] == "client-id-123"
+    assert Charge.objects.get().request_id == ours
 
 
-def test_reused_client_request_id_gets_a_fresh_one(call, app_and_secret, settings):
+def test_client_request_id_cannot_shadow_another_call(call, client, app_and_secret, settings):
+    """An unsigned request carrying X-Request-Id R must not make monitoring drop a later call with R."""
+    from monitoring.models import CallRecord
     settings.FACEGATE_BACKEND_URLS = [f"http://127.0.0.1:{free_port()}"]
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     grant_pack(app_and_secret[0], "detect", 5, 30)
-    first = call(headers={"X-Request-Id": "same-id-0001"}, timestamp=None)
-    second = call(headers={"X-Request-Id": "same-id-0001"}, timestamp=str(int(__import__("time").time() * 1000) + 1))
+    assert call(headers={"X-Request-Id": "victim-id-0001"}, drop=("Sign",))["code"] == "4001"
+    first = call(headers={"X-Request-Id": "victim-id-0001"})
+    second = call(headers={"X-Request-Id": "victim-id-0001"}, timestamp=str(int(__import__("time").time() * 1000) + 1))
     assert first["code"] == second["code"] == "5000"
-    assert Charge.objects.count() == 2 and Charge.objects.filter(request_id="same-id-0001").count() == 1
+    assert Charge.objects.count() == 2
+    assert CallRecord.objects.filter(code="5000", application=app_and_secret[0]).count() == 2
 
 
 @pytest.mark.parametrize("body", [b"", b"\xff\xfe\x00", b"not json", b"[1,2]", b'{"imageContent": 5}'])
