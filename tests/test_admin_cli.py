@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live_procs import PY, REPO
+from live_procs import PY, REPO
 
 
 @pytest.fixture
