@@ -153,6 +153,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {"evaluate-alerts": {"task": "monitoring.evaluate_alerts", "schedule": 60.0}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
+# Monitoring: gateway processes hand call records to the worker in batches of this many seconds.
+FACEGATE_METRICS_BATCH_SECONDS = config.env_float("FACEGATE_METRICS_BATCH_SECONDS", 0.5)
 # Monitoring: /metrics needs `Authorization: Bearer <token>` when set, else only loopback may scrape.
 FACEGATE_METRICS_TOKEN = os.environ.get("FACEGATE_METRICS_TOKEN", "")
 # Calls in 5 minutes before the error-rate and p95 rules may alert (fewer is noise).

@@ -36,3 +36,30 @@ def test_unsigned_flood_is_bounded_per_app_not_signed_calls(app):
     # The owner's own signed calls in the same second are all recorded.
     assert all(submit(_outcome(app.pk, "0", True, now)) for _ in range(UNSIGNED_PER_SECOND * 2))
     assert CallRecord.objects.filter(code="0").count() == UNSIGNED_PER_SECOND * 2
+
+
+def test_batcher_groups_outcomes_by_window_and_size(app):
+    """Outcomes put within one window leave as one batch; a full batch leaves at once; the
+    batches, recorded by the worker's task, count every call once."""
+    import threading
+
+    from monitoring.intake import OutcomeBatcher
+    from monitoring.models import ApiTotal
+    from monitoring.tasks import record_calls
+    batches: list[list[dict]] = []
+    arrived = threading.Event()
+
+    def collect(batch: list[dict]) -> None:
+        batches.append(batch)
+        if sum(map(len, batches)) >= 30:
+            arrived.set()
+
+    batcher = OutcomeBatcher(window=0.5, send=collect, max_batch=20)
+    now = time.time()
+    for _ in range(30):
+        batcher.put(_outcome(app.pk, "0", True, now).as_record())
+    assert arrived.wait(10)
+    assert [len(b) for b in batches] == [20, 10]
+    assert sum(record_calls(batch) for batch in batches) == 30
+    assert record_calls(batches[0]) == 0  # a redelivered batch counts once
+    assert ApiTotal.objects.get(application=app, api="detect").count == 30
