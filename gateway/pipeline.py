@@ -27,7 +27,8 @@ from gateway import ratelimit
 from gateway.auth import AuthError, Caller, authenticate
 from gateway.forwarding import forward
 from gateway.wire import encode
-from monitoring.intake import CallOutcome, submit
+from monitoring.intake import submit
+from monitoring.outcome import CallOutcome
 
 log = logging.getLogger("facegate.gateway")
 

@@ -13,13 +13,11 @@ requests cannot write per-app rows at the rate a signed client could.
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import logging
 import os
 import queue
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from facegate import errors
+from monitoring.outcome import CallOutcome
 from monitoring.tasks import record_calls
 
 log = logging.getLogger("facegate.monitoring")
@@ -36,24 +35,6 @@ MAX_BATCH = 200
 # Codes answered before the Sign verified (4103 here is the gateway's body limit, before auth).
 UNSIGNED_CODES = frozenset({errors.MISSING_HEADERS, errors.UNKNOWN_APP, errors.BAD_SIGN,
                             errors.STALE_OR_REPLAYED, errors.IMAGE_TOO_LARGE, errors.BAD_BODY})
-
-
-@dataclass(frozen=True)
-class CallOutcome:
-    """What monitoring records of one gateway call (the Celery task's payload, as a dict)."""
-
-    request_id: str
-    app_id: int | None
-    api: str
-    code: str
-    latency_ms: float
-    bytes_in: int
-    bytes_out: int
-    ts: float  # epoch seconds when the call arrived
-    signed: bool  # the Sign verified (authenticated caller)
-
-    def as_record(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
 
 def _within_unsigned_budget(app_id: int | None, now: float) -> bool:

@@ -7,48 +7,18 @@ the raw rows are keyed on request_id.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
-from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.db import connection, transaction
 
 from facegate import errors
-from facegate.apis import API_NAMES
 from gateway.models import Application
 from monitoring import alerts
 from monitoring.models import LATENCY_BUCKETS_MS, ApiTotal, CallAggregate, CallRecord, MinuteRollup
+from monitoring.outcome import CallOutcome
 from monitoring.percentiles import bucket_index
-
-
-@dataclass(frozen=True)
-class _Call:
-    request_id: str
-    app_id: int | None
-    api: str
-    code: str
-    latency_ms: float
-    bytes_in: int
-    bytes_out: int
-    created_at: datetime
-
-    @classmethod
-    def parse(cls, record: dict[str, Any]) -> "_Call":
-        """A record as the gateway hands it off (monitoring.intake.CallOutcome.as_record())."""
-        return cls(
-            request_id=str(record["request_id"])[:64], app_id=record.get("app_id"),
-            api=str(record.get("api") or "")[:16], code=str(record["code"])[:8],
-            latency_ms=max(0.0, float(record.get("latency_ms") or 0.0)),
-            bytes_in=int(record.get("bytes_in") or 0), bytes_out=int(record.get("bytes_out") or 0),
-            created_at=datetime.fromtimestamp(float(record["ts"]), tz=dt_timezone.utc),
-        )
-
-    @property
-    def has_dashboard(self) -> bool:
-        # Calls without an app (bad AppKey) or API (unknown path) have no dashboard to go to.
-        return self.app_id is not None and self.api in API_NAMES
 
 
 def record_batch(records: list[dict[str, Any]]) -> int:
@@ -57,13 +27,13 @@ def record_batch(records: list[dict[str, Any]]) -> int:
     Raises IntegrityError when a concurrent redelivery inserted the same ids first: the caller
     retries, and the retry skips them.
     """
-    calls = list({c.request_id: c for c in map(_Call.parse, records)}.values())
+    calls = list({c.request_id: c for c in map(CallOutcome.from_record, records)}.values())
     if not calls:
         return 0
     app_ids = {c.app_id for c in calls if c.app_id is not None}
     live_apps = set(Application.objects.filter(pk__in=app_ids).values_list("pk", flat=True)) if app_ids else set()
     # An app deleted while the batch waited in the queue: the rows are kept without it.
-    calls = [c if c.app_id in live_apps or c.app_id is None else _without_app(c) for c in calls]
+    calls = [c if c.app_id in live_apps or c.app_id is None else dataclasses.replace(c, app_id=None) for c in calls]
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Losing the last few metrics on a server crash is acceptable; not waiting for the
@@ -77,8 +47,8 @@ def record_batch(records: list[dict[str, Any]]) -> int:
             CallRecord(request_id=c.request_id, application_id=c.app_id, api=c.api, code=c.code,
                        latency_ms=c.latency_ms, bytes_in=c.bytes_in, bytes_out=c.bytes_out, created_at=c.created_at)
             for c in fresh])
-        minutes: dict[tuple, list[_Call]] = defaultdict(list)
-        totals: dict[tuple, list[_Call]] = defaultdict(list)
+        minutes: dict[tuple, list[CallOutcome]] = defaultdict(list)
+        totals: dict[tuple, list[CallOutcome]] = defaultdict(list)
         for c in fresh:
             if c.has_dashboard:
                 minutes[(c.app_id, c.api, c.created_at.replace(second=0, microsecond=0))].append(c)
@@ -93,11 +63,6 @@ def record_batch(records: list[dict[str, Any]]) -> int:
     return len(fresh)
 
 
-def _without_app(call: _Call) -> _Call:
-    return _Call(call.request_id, None, call.api, call.code, call.latency_ms, call.bytes_in, call.bytes_out,
-                 call.created_at)
-
-
 def _locked(model: type[CallAggregate], **key: Any) -> CallAggregate:
     """The aggregate row for key, locked for this transaction; created when missing.
 
@@ -109,7 +74,7 @@ def _locked(model: type[CallAggregate], **key: Any) -> CallAggregate:
     return row
 
 
-def _add(row: CallAggregate, calls: list[_Call]) -> None:
+def _add(row: CallAggregate, calls: list[CallOutcome]) -> None:
     buckets = list(row.latency_buckets) + [0] * (len(LATENCY_BUCKETS_MS) - len(row.latency_buckets))
     codes = dict(row.codes)
     for c in calls:

@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from monitoring.intake import UNSIGNED_PER_SECOND, CallOutcome, submit
+from monitoring.intake import UNSIGNED_PER_SECOND, submit
+from monitoring.outcome import CallOutcome
 from monitoring.models import CallRecord
 
 pytestmark = pytest.mark.django_db
