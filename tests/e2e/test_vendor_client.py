@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 PY = sys.executable
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 SINGLE_IMAGE_APIS = ("detect", "attributes", "liveness", "mask")
-ODD_IMAGES = {  # the codes issue 4 prescribes (ICO: OpenCV has no codec, documented as 4104)
+ODD_IMAGES = {  # the documented codes (ICO: OpenCV has no codec, documented as 4104)
     "einstein.bmp": "0", "einstein.gif": "0", "einstein.jpeg": "0", "einstein.png": "0",
     "einstein.tiff": "0", "einstein.webp": "0", "einstein.ico": "4104",
     "corrupted.png": "4104", "empty.png": "4104", "truncated.jpg": "4104",
@@ -37,7 +37,7 @@ PER_API_FIELDS = {"attributes": ("gender", "age"), "liveness": ("FaceAntiSpoofin
                   "mask": ("mask", "mask_score"), "detect": ()}
 
 
-# ---- the vendor's sample client (issue 4), reduced only to a function ----
+# ---- the vendor's sample client, reduced only to a function ----
 def md5(s):
     return hashlib.md5(s.encode("utf-8")).hexdigest()
 
