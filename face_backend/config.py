@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from facegate.config import data_dir, persistent_secret
+from facegate.config import data_dir, env_bool, persistent_secret
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024  # holds a 2 MB image as base64 with newlines, and more
-DEFAULT_DECODE_SLOTS = 2
 
 
 @dataclass(frozen=True)
@@ -25,17 +24,13 @@ class BackendConfig:
     port: int = 8001  # FACEGATE_BACKEND_PORT
     threads: int = 2  # FACEGATE_BACKEND_THREADS: concurrent requests per process (default: CPU count)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # FACEGATE_MAX_BODY_BYTES
-    decode_slots: int = DEFAULT_DECODE_SLOTS  # FACEGATE_DECODE_SLOTS: images decoded at once
+    decode_slots: int = 1  # FACEGATE_DECODE_SLOTS: images decoded at once (default: threads // 2)
     model_pack: str = "default"  # FACEGATE_MODEL_PACK
     liveness_model: str = "minifasnet"  # FACEGATE_LIVENESS_MODEL
     model_mirror: Path | None = None  # FACEGATE_MODEL_MIRROR
     model_download: bool = False  # FACEGATE_MODEL_DOWNLOAD
     onnx_cpu: bool = False  # FACEGATE_ONNX_CPU (any non-empty value)
     onnx_threads: int = 0  # FACEGATE_ONNX_THREADS (0: onnxruntime's choice)
-
-
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -50,18 +45,20 @@ def load() -> BackendConfig:
     rules, shared with the gateway)."""
     env = os.environ
     mirror = (env.get("FACEGATE_MODEL_MIRROR") or "").strip()
+    threads = _positive(env, "FACEGATE_BACKEND_THREADS", os.cpu_count() or 2)
     return BackendConfig(
         data_dir=data_dir(),
         token=persistent_secret("backend_token", "FACEGATE_BACKEND_TOKEN", 32),
         host=env.get("FACEGATE_BACKEND_HOST") or "127.0.0.1",
         port=int(env.get("FACEGATE_BACKEND_PORT") or 8001),
-        threads=_positive(env, "FACEGATE_BACKEND_THREADS", os.cpu_count() or 2),
+        threads=threads,
         max_body_bytes=_positive(env, "FACEGATE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
-        decode_slots=_positive(env, "FACEGATE_DECODE_SLOTS", DEFAULT_DECODE_SLOTS),
+        # Decoding never takes more than half the request threads: requests past it keep running.
+        decode_slots=_positive(env, "FACEGATE_DECODE_SLOTS", max(1, threads // 2)),
         model_pack=(env.get("FACEGATE_MODEL_PACK") or "default").strip().lower(),
         liveness_model=(env.get("FACEGATE_LIVENESS_MODEL") or "").strip() or "minifasnet",
         model_mirror=Path(mirror) if mirror else None,
-        model_download=_flag(env.get("FACEGATE_MODEL_DOWNLOAD")),
+        model_download=env_bool("FACEGATE_MODEL_DOWNLOAD", False),
         onnx_cpu=bool(env.get("FACEGATE_ONNX_CPU")),
         onnx_threads=int(env.get("FACEGATE_ONNX_THREADS") or 0),
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -14,6 +17,7 @@ import pytest
 from face_backend import config
 from face_backend.model_store import package_dir
 from face_backend.vision.engine import FaceEngine, get_engine
+from live_procs import BACKEND_TOKEN, PY, free_port, start, stop, wait_ok
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
@@ -96,3 +100,26 @@ def _installed(path: Path) -> Path:
     if not path.exists():
         pytest.fail(f"{path} is missing: `make install` (tools/fetch_photos.py) fetches the test photos")
     return path
+
+
+
+@dataclass(frozen=True)
+class LiveBackend:
+    url: str
+    proc: subprocess.Popen
+    headers: dict
+
+
+@pytest.fixture(scope="module")
+def live_backend(tmp_path_factory) -> LiveBackend:
+    """`facegate backend` (uvicorn, models warmed up) on a loopback port, for one test module."""
+    data = tmp_path_factory.mktemp("backend-data")
+    port = free_port()
+    env = {**os.environ, "FACEGATE_BACKEND_TOKEN": BACKEND_TOKEN, "FACEGATE_DATA_DIR": str(data)}
+    log = data / "backend.log"
+    proc = start([PY, "-m", "facegate.cli", "backend", "--port", str(port)], env, log)
+    url = f"http://127.0.0.1:{port}"
+    headers = {"X-Facegate-Token": BACKEND_TOKEN}
+    wait_ok(url + "/health", proc, log, timeout=90, headers=headers)
+    yield LiveBackend(url, proc, headers)
+    stop(proc)
