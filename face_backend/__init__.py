@@ -1,1 +1,4 @@
-"""facegate's face backend: the vision engine, the request logic and its internal HTTP service."""
+"""The face backend: vision engine and its small HTTP app."""
+from face_backend.vision.limits import limit_opencv
+
+limit_opencv()

@@ -1,6 +1,7 @@
 """The backend's request logic without HTTP: body bytes in, the exact wire reply out.
 
-Used by the HTTP server, the `facegate detect ...` CLI and the tests.
+Used by the HTTP server, the `facegate detect ...` CLI and the tests. This module is where the
+wire format lives: codes, the vendor's words for results, and one handler per API.
 Codes: 4101 image empty/field missing or null, 4102 body not a JSON object or a field of the wrong
 type, 4103 over 2 MB, 4104 undecodable, 4105 no face, 5000 anything unexpected (logged with the
 request id, which the reply's details carry).
@@ -9,15 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from facegate import errors
 from facegate.apis import APIS
 from face_backend.vision.engine import FaceEngine, NoFaceError, get_engine
-from face_backend.vision.image_io import ImageError, image_from_base64
-from face_backend.vision.types import Face
+from face_backend.vision.image_io import ImageError, ImageMissing, ImageTooLarge, ImageUndecodable, image_from_base64
+from face_backend.vision.types import Face, LivenessVerdict
 
 log = logging.getLogger("face_backend.api")
 
@@ -57,11 +58,25 @@ def parse_body(api: str, body: bytes) -> list[str]:
 _FULL_RESOLUTION_APIS = frozenset({"liveness"})
 
 
+IMAGE_ERROR_CODES: dict[type[ImageError], str] = {
+    ImageMissing: errors.IMAGE_MISSING,
+    ImageTooLarge: errors.IMAGE_TOO_LARGE,
+    ImageUndecodable: errors.IMAGE_UNDECODABLE,
+}
+
+# The vendor's FaceAntiSpoofing words.
+LIVENESS_TEXT: dict[LivenessVerdict, str] = {
+    LivenessVerdict.LIVE: "活体人脸",
+    LivenessVerdict.SPOOF: "非活体人脸",
+    LivenessVerdict.UNCLEAR: "人脸清晰度较差，无法判断",
+}
+
+
 def _load(api: str, field: str, text: str) -> np.ndarray:
     try:
         return image_from_base64(text, allow_reduced=api not in _FULL_RESOLUTION_APIS)
     except ImageError as exc:
-        raise RequestError(exc.code, f"{field}: {exc.details}") from None
+        raise RequestError(IMAGE_ERROR_CODES[type(exc)], f"{field}: {exc.details}") from None
 
 
 def face_json(face: Face) -> dict[str, Any]:
@@ -77,25 +92,35 @@ def _face_list(items: list[dict]) -> dict[str, Any]:
     return {"face_num": len(items), "face_list": items}
 
 
-def run(api: str, images: list[np.ndarray], engine: FaceEngine) -> Any:
-    """The result object of an API for decoded images (NoFaceError propagates)."""
-    if api == "compare":
-        return round(engine.compare(images[0], images[1]), 4)
-    img = images[0]
-    if api == "detect":
-        faces = engine.detect(img)
-        if not faces:
-            raise NoFaceError()
-        return _face_list([face_json(f) for f in faces])
-    if api == "attributes":
-        return _face_list([{**face_json(f), "gender": g, "age": a} for f, g, a in engine.attributes(img)])
-    if api == "liveness":
-        return _face_list([{**face_json(f), "FaceAntiSpoofing": label, "liveness_score": round(p, 4)}
-                           for f, label, p in engine.liveness(img)])
-    if api == "mask":
-        return _face_list([{**face_json(f), "mask": label, "mask_score": round(float(s), 4)}
-                           for f, label, s in engine.mask(img)])
-    raise RequestError(errors.BAD_BODY, f"unknown API {api!r}")
+def _compare(images: list[np.ndarray], engine: FaceEngine) -> float:
+    return round(engine.compare(images[0], images[1]), 4)
+
+
+def _detect(images: list[np.ndarray], engine: FaceEngine) -> dict[str, Any]:
+    faces = engine.detect(images[0])
+    if not faces:
+        raise NoFaceError()
+    return _face_list([face_json(f) for f in faces])
+
+
+def _attributes(images: list[np.ndarray], engine: FaceEngine) -> dict[str, Any]:
+    return _face_list([{**face_json(f), "gender": a.gender, "age": str(a.age)} for f, a in engine.attributes(images[0])])
+
+
+def _liveness(images: list[np.ndarray], engine: FaceEngine) -> dict[str, Any]:
+    return _face_list([{**face_json(f), "FaceAntiSpoofing": LIVENESS_TEXT[r.verdict], "liveness_score": round(r.score, 4)}
+                       for f, r in engine.liveness(images[0])])
+
+
+def _mask(images: list[np.ndarray], engine: FaceEngine) -> dict[str, Any]:
+    return _face_list([{**face_json(f), "mask": m.state.value, "mask_score": round(float(m.score), 4)}
+                       for f, m in engine.mask(images[0])])
+
+
+# The result of each API for its decoded images (NoFaceError propagates).
+HANDLERS: dict[str, Callable[[list[np.ndarray], FaceEngine], Any]] = {
+    "detect": _detect, "attributes": _attributes, "compare": _compare, "liveness": _liveness, "mask": _mask,
+}
 
 
 def handle(api: str, body: bytes, request_id: str, engine: FaceEngine | None = None) -> dict:
@@ -106,7 +131,7 @@ def handle(api: str, body: bytes, request_id: str, engine: FaceEngine | None = N
         texts = parse_body(api, body)
         fields = APIS[api].image_fields
         images = [_load(api, field, text) for field, text in zip(fields, texts)]
-        return errors.success(run(api, images, engine or get_engine()))
+        return errors.success(HANDLERS[api](images, engine or get_engine()))
     except RequestError as exc:
         return errors.error(exc.code, exc.details)
     except NoFaceError as exc:

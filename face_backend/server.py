@@ -2,8 +2,8 @@
 
 POST /v1/{api}  body: the client's raw JSON  ->  the wire reply, HTTP 200, X-Request-Id echoed.
 GET  /health    ->  {"status", "pack", "models": [{name, file, license, loaded}]}.
-Every route needs header X-Facegate-Token equal to the backend token (env FACEGATE_BACKEND_TOKEN,
-else the data dir's backend_token file) unless that token is empty; otherwise HTTP 403.
+Every route needs header X-Facegate-Token equal to the backend token (face_backend.config: env
+FACEGATE_BACKEND_TOKEN, else the data dir's backend_token file) unless that token is empty; otherwise HTTP 403.
 Inference runs in a bounded thread pool so the event loop keeps accepting and rejecting requests.
 """
 from __future__ import annotations
@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import AsyncIterator
@@ -25,33 +24,28 @@ from starlette.routing import Route
 
 from facegate import errors
 from facegate.apis import APIS
-from facegate.config import persistent_secret
+from face_backend import config
 from face_backend.api import handle
 from face_backend.vision.engine import get_engine
 
 log = logging.getLogger("face_backend.server")
 
-# Bodies beyond this cannot hold a 2 MB image even as base64 with newlines: stop reading, 4103.
-MAX_BODY_BYTES = 8 * 1024 * 1024
 TOKEN_HEADER = "x-facegate-token"
-
-
-def backend_token() -> str:
-    return persistent_secret("backend_token", "FACEGATE_BACKEND_TOKEN", 32)
 
 
 class _Oversized(Exception):
     pass
 
 
-async def _read_body(request: Request) -> bytes:
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, or _Oversized as soon as it is known to exceed `limit` bytes (then stop reading)."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared and declared.isdigit() and int(declared) > limit:
         raise _Oversized
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             raise _Oversized
         chunks.append(chunk)
     return b"".join(chunks)
@@ -81,9 +75,11 @@ class RequestIdMiddleware:
 
 
 def create_app(token: str | None = None, warm_up: bool = True, threads: int | None = None) -> Starlette:
-    expected = backend_token() if token is None else token
-    pool = ThreadPoolExecutor(max_workers=threads or int(os.environ.get("FACEGATE_BACKEND_THREADS", os.cpu_count() or 2)),
-                              thread_name_prefix="face-infer")
+    settings = config.get()
+    expected = settings.token if token is None else token
+    # Bodies beyond this cannot hold a 2 MB image even as base64 with newlines: stop reading, 4103.
+    max_body = settings.max_body_bytes
+    pool = ThreadPoolExecutor(max_workers=threads or settings.threads, thread_name_prefix="face-infer")
 
     def reply(body: dict, request_id: str, status: int = 200) -> JSONResponse:
         return JSONResponse(body, status_code=status, headers={"X-Request-Id": request_id})
@@ -99,9 +95,9 @@ def create_app(token: str | None = None, warm_up: bool = True, threads: int | No
         if api not in APIS:
             return reply(errors.error(errors.BAD_BODY, f"unknown API {api!r}"), request_id, 404)
         try:
-            body = await _read_body(request)
+            body = await _read_body(request, max_body)
         except _Oversized:
-            return reply(errors.error(errors.IMAGE_TOO_LARGE, f"request body over {MAX_BODY_BYTES} bytes"), request_id)
+            return reply(errors.error(errors.IMAGE_TOO_LARGE, f"request body over {max_body} bytes"), request_id)
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(pool, handle, api, body, request_id)
         return reply(result, request_id)
@@ -133,14 +129,14 @@ def app_factory() -> Starlette:
 
 
 def main(argv: list[str] | None = None) -> int:
+    settings = config.get()  # also creates the token file before workers race to do it
     parser = argparse.ArgumentParser(prog="facegate backend", description="run the face backend HTTP service")
-    parser.add_argument("--host", default=os.environ.get("FACEGATE_BACKEND_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("FACEGATE_BACKEND_PORT", "8001")))
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=settings.port)
     parser.add_argument("--workers", type=int, default=1, help="worker processes (each loads the models once)")
     args = parser.parse_args(argv)
     import uvicorn
 
-    backend_token()  # create the token file before workers race to do it
     logging.basicConfig(level=logging.INFO)
     uvicorn.run("face_backend.server:app_factory", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", access_log=False)

