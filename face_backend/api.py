@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from facegate import errors
+from facegate.errors import WireError
 from facegate.apis import APIS
 from face_backend.vision.engine import FaceEngine, NoFaceError, get_engine
 from face_backend.vision.image_io import ImageError, ImageMissing, ImageTooLarge, ImageUndecodable, image_from_base64
@@ -23,32 +24,25 @@ from face_backend.vision.types import Face, LivenessVerdict
 log = logging.getLogger("face_backend.api")
 
 
-class RequestError(Exception):
-    def __init__(self, code: str, details: str) -> None:
-        super().__init__(details)
-        self.code = code
-        self.details = details
-
-
 def parse_body(api: str, body: bytes) -> list[str]:
-    """The base64 strings of the API's image fields, in order, or RequestError 4101/4102."""
+    """The base64 strings of the API's image fields, in order, or WireError 4101/4102."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError):
-        raise RequestError(errors.BAD_BODY, "body is not valid JSON") from None
+        raise WireError(errors.BAD_BODY, "body is not valid JSON") from None
     except RecursionError:  # e.g. [[[[...]]]] nested deeper than the parser's stack
-        raise RequestError(errors.BAD_BODY, "body is nested too deeply") from None
+        raise WireError(errors.BAD_BODY, "body is nested too deeply") from None
     if not isinstance(data, dict):
-        raise RequestError(errors.BAD_BODY, "body must be a JSON object")
+        raise WireError(errors.BAD_BODY, "body must be a JSON object")
     values = []
     for field in APIS[api].image_fields:
         value = data.get(field)
         if value is None:
-            raise RequestError(errors.IMAGE_MISSING, f"parameter {field} is missing")
+            raise WireError(errors.IMAGE_MISSING, f"parameter {field} is missing")
         if not isinstance(value, str):
-            raise RequestError(errors.BAD_BODY, f"parameter {field} must be a base64 string")
+            raise WireError(errors.BAD_BODY, f"parameter {field} must be a base64 string")
         if not value.strip():
-            raise RequestError(errors.IMAGE_MISSING, f"parameter {field} is empty")
+            raise WireError(errors.IMAGE_MISSING, f"parameter {field} is empty")
         values.append(value)
     return values
 
@@ -76,7 +70,7 @@ def _load(api: str, field: str, text: str) -> np.ndarray:
     try:
         return image_from_base64(text, allow_reduced=api not in _FULL_RESOLUTION_APIS)
     except ImageError as exc:
-        raise RequestError(IMAGE_ERROR_CODES[type(exc)], f"{field}: {exc.details}") from None
+        raise WireError(IMAGE_ERROR_CODES[type(exc)], f"{field}: {exc.details}") from None
 
 
 def face_json(face: Face) -> dict[str, Any]:
@@ -132,8 +126,8 @@ def handle(api: str, body: bytes, request_id: str, engine: FaceEngine | None = N
         fields = APIS[api].image_fields
         images = [_load(api, field, text) for field, text in zip(fields, texts)]
         return errors.success(HANDLERS[api](images, engine or get_engine()))
-    except RequestError as exc:
-        return errors.error(exc.code, exc.details)
+    except WireError as exc:
+        return exc.reply()
     except NoFaceError as exc:
         return errors.error(errors.NO_FACE, str(exc))
     except Exception:

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import AsyncIterator
 
@@ -24,6 +23,7 @@ from starlette.routing import Route
 
 from facegate import errors
 from facegate.apis import APIS
+from facegate.request_ids import client_request_id, new_request_id
 from face_backend import config
 from face_backend.api import handle
 from face_backend.vision.engine import get_engine
@@ -62,13 +62,16 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        request_id = (headers.get(b"x-request-id") or uuid.uuid4().hex.encode())[:200]
+        # The gateway sends its own id (facegate.request_ids); anything else gets a fresh one.
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = client_request_id(incoming) or new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id  # the endpoints log and reply with it
 
         async def send_with_id(message) -> None:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 if b"x-request-id" not in names:
-                    message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id)]}
+                    message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
             await send(message)
 
         await self.app(scope, receive, send_with_id)
@@ -88,7 +91,7 @@ def create_app(token: str | None = None, warm_up: bool = True, threads: int | No
         return not expected or hmac.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), expected.encode())
 
     async def call_api(request: Request) -> JSONResponse:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.state.request_id
         if not authorised(request):
             return reply({"detail": "forbidden"}, request_id, 403)
         api = request.path_params["api"]
@@ -103,7 +106,7 @@ def create_app(token: str | None = None, warm_up: bool = True, threads: int | No
         return reply(result, request_id)
 
     async def health(request: Request) -> JSONResponse:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.state.request_id
         if not authorised(request):
             return reply({"detail": "forbidden"}, request_id, 403)
         return reply(get_engine().health(), request_id)

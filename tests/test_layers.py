@@ -68,6 +68,13 @@ def test_face_backend_knows_no_django_and_no_gateway():
     assert not bad, "\n".join(bad)
 
 
+def test_vision_knows_no_wire_format():
+    # face_backend/vision is pure image work: codes, vendor strings and HTTP live in face_backend.api.
+    bad = [f"{module_name(p)} imports {t}" for p in _sources("face_backend/vision") for t in imports(p)
+           if t.split(".")[0] in ("facegate", "starlette", "uvicorn") or t.startswith("face_backend.api")]
+    assert not bad, "\n".join(bad)
+
+
 def test_the_layer_table_is_not_empty():
     # Guards the checks above against a REPO path that finds no files.
     assert len(_sources(*ROOMS)) > 40 and layer_of("gateway.pipeline") == "pipeline"
