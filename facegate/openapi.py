@@ -277,7 +277,7 @@ def build_schema(lang: str = "en", server_url: str | None = None) -> dict[str, A
             "version": "1",
             "description": t(_SIGN_EN, _SIGN_ZH) + "\n" + t("## Error codes", "## 错误码") + "\n\n" + _error_table(lang),
         },
-        "tags": [{"name": spec.name, "description": t(spec.title_en, spec.title_zh)} for spec in APIS.values()],
+        "tags": [{"name": spec.name, "x-displayName": t(spec.title_en, spec.title_zh)} for spec in APIS.values()],
         "paths": {f"{GATEWAY_PREFIX}{{service_code}}/{spec.path}": {"post": _operation(spec, lang)}
                   for spec in APIS.values()},
         "components": _components(lang),

@@ -1,4 +1,4 @@
-"""Every example in examples/ and every code block of the README's "First call" and "Python SDK"
+"""Every example in examples/, the console's SDK example of each API, and every code block of the README's "First call" and "Python SDK"
 sections, run as a user would (fresh process, a temporary folder with the photos) against
 `facegate serve`."""
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from apps_console.examples import SECRET_PLACEHOLDER, examples_for
 from facegate.apis import API_NAMES
 from live_procs import REPO
 
@@ -38,6 +39,7 @@ def run(argv: list[str], env: dict[str, str], cwd: Path) -> str:
 @pytest.fixture
 def workdir(tmp_path: Path, photos: Path) -> Path:
     shutil.copy(photos / PHOTO, tmp_path / "photo.jpg")
+    shutil.copy(photos / PHOTO, tmp_path / "photo1.jpg")
     shutil.copy(photos / PHOTO2, tmp_path / "photo2.jpg")
     return tmp_path
 
@@ -101,3 +103,18 @@ def test_readme_block_runs(api_stack, workdir, index):
         assert "same person: True" in out and "refused: 4104" in out, out
     else:
         assert "'code': '0'" in out or '"code":"0"' in out, out
+
+
+def test_console_sdk_examples_run(api_stack, workdir):
+    app = api_stack.app
+    for example in examples_for(app.app_key, app.service_codes, api_stack.url):
+        out = run([sys.executable, "-c", example.sdk.replace(SECRET_PLACEHOLDER, app.app_secret)],
+                  example_env(api_stack), workdir)
+        kind = "CompareResult(similarity=" if example.api == "compare" else "FacesResult(faces=[Face("
+        assert out.startswith(kind), (example.api, out)
+
+
+def test_sdk_imports_only_requests_and_the_standard_library():
+    code = ("import sys, facegate.client; heavy = {'django', 'numpy', 'cv2', 'PIL', 'onnxruntime', 'rest_framework'}; "
+            "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))")
+    assert run([sys.executable, "-c", code], dict(os.environ), REPO).strip() == "[]"
