@@ -1,5 +1,6 @@
-"""Ready-to-run client examples for one app and API: the request URL, a curl script and the
-vendor's Python sample, signed per the wire protocol (Sign = md5(AppKey+AppSecret+Timestamp+path+body)).
+"""Ready-to-run client examples for one app and API: the request URL, a curl script, the vendor's
+Python sample, signed per the wire protocol (Sign = md5(AppKey+AppSecret+Timestamp+path+body)), and
+the same call through the Python SDK (facegate.client).
 
 The AppSecret is never stored in plain text, so the examples carry a placeholder the user fills in."""
 from __future__ import annotations
@@ -19,6 +20,7 @@ class ApiExample:
     url: str
     curl: str
     python: str
+    sdk: str
 
 
 def _curl(app_key: str, base_url: str, path: str, fields: tuple[str, ...]) -> str:
@@ -69,6 +71,16 @@ def _python(app_key: str, base_url: str, path: str, fields: tuple[str, ...]) -> 
     ])
 
 
+def _sdk(app_key: str, base_url: str, api: str, service_code: str, fields: tuple[str, ...]) -> str:
+    photos = ", ".join(f'"photo{i + 1}.jpg"' for i in range(len(fields))) if len(fields) > 1 else '"photo.jpg"'
+    return "\n".join([
+        "from facegate.client import Client  # the SDK of the facegate package; needs only requests",
+        "",
+        f'client = Client("{base_url}", "{app_key}", "{SECRET_PLACEHOLDER}", {{"{api}": "{service_code}"}})',
+        f"print(client.{api}({photos}))",
+    ])
+
+
 def examples_for(app_key: str, service_codes: dict[str, str], base_url: str, lang_zh: bool = False) -> list[ApiExample]:
     """One example set per API, in the order of facegate.apis.APIS; base_url is scheme://host."""
     out = []
@@ -84,5 +96,6 @@ def examples_for(app_key: str, service_codes: dict[str, str], base_url: str, lan
             url=base_url + path,
             curl=_curl(app_key, base_url, path, spec.image_fields),
             python=_python(app_key, base_url, path, spec.image_fields),
+            sdk=_sdk(app_key, base_url, name, code, spec.image_fields),
         ))
     return out

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.static import serve
 
-from apps_console.views import alerts, apps, buy, monitor, tryit
+from apps_console.views import alerts, apps, buy, monitor, reference, tryit
 
 app_name = "console"
 urlpatterns = [
@@ -28,6 +28,7 @@ urlpatterns = [
     path("alerts/<int:alert_id>/ack/", alerts.alert_ack, name="alert-ack"),
     path("try/", tryit.tryit_page, name="tryit"),
     path("try/run/", tryit.tryit_run, name="tryit-run"),
+    path("reference/", reference.reference_page, name="reference"),
     # The console's own CSS/JS and the vendored chart library, served by Django itself so the
     # console works offline under any server set-up (no CDN, no separate static server needed).
     path("assets/<path:path>", serve, {"document_root": settings.BASE_DIR / "static"}, name="asset"),

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from gateway.schema import api_schema
 from gateway.views import FaceApiView, healthz
 from monitoring.views import metrics
 
@@ -11,6 +12,7 @@ urlpatterns = [
     re_path(r"^/*[vV]1/+[aA][iI][oO][pP]/+[aA][pP][iI](?:/.*)?$", FaceApiView.as_view(), name="face-api"),
     path("console/", include("apps_console.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", api_schema, name="api-schema"),
     path("metrics", metrics, name="metrics"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,88 @@
+"""Contract fuzzing: schemathesis generates requests from the served schema (valid and invalid
+headers, paths and bodies) and sends them to `facegate serve`; two in three are signed with a real
+app's key so the fuzzed bodies get past authentication to the face backend. Every reply must be a
+declared status with the declared content type and headers, match the reply schema, and never be
+an HTTP 5xx or a 5000. Bounded: at most 120 cases and 10 s per API."""
+from __future__ import annotations
+
+import json
+import time
+
+import hypothesis.strategies as st
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance, response_headers_conformance, response_schema_conformance, status_code_conformance,
+)
+
+from facegate.apis import APIS
+from facegate.client import MillisecondClock, signed_headers
+
+pytestmark = pytest.mark.slow
+
+CASES_PER_API = 120
+BUDGET_PER_API_S = 10  # cases generated after this are not sent: the whole module stays under a minute
+MIN_CASES_SENT = 30
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance]
+API_BY_OPERATION = {spec.path: name for name, spec in APIS.items()}
+
+
+@pytest.fixture(scope="module")
+def fuzz_schema(api_stack):
+    return schemathesis.openapi.from_url(f"{api_stack.url}/api/schema/")
+
+
+def _operations(schema) -> dict[str, object]:
+    out = {}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        api_path = operation.path.split("{service_code}/", 1)[1]
+        out[API_BY_OPERATION[api_path]] = operation
+    return out
+
+
+def _body(kwargs: dict) -> bytes:
+    if "json" in kwargs:
+        return json.dumps(kwargs.pop("json")).encode()
+    data = kwargs.pop("data", b"")
+    return data.encode() if isinstance(data, str) else (data or b"")
+
+
+@pytest.mark.parametrize("api", list(APIS))
+def test_fuzzed_requests_get_schema_conforming_replies(api_stack, fuzz_schema, api):
+    operation = _operations(fuzz_schema)[api]
+    app, clock = api_stack.app, MillisecondClock()
+    session = requests.Session()
+    codes: dict[str, int] = {}
+    started = time.monotonic()
+    cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+
+    @settings(max_examples=CASES_PER_API, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=cases, signed=st.sampled_from([True, True, False]))
+    def run(case, signed: bool) -> None:
+        if time.monotonic() - started > BUDGET_PER_API_S:
+            return
+        if signed:
+            case.path_parameters = {"service_code": app.service_codes[api]}
+        kwargs = case.as_transport_kwargs(base_url=api_stack.url)
+        body = _body(kwargs)
+        if signed:
+            path = requests.utils.urlparse(kwargs["url"]).path
+            kwargs["headers"].update(signed_headers(app.app_key, app.app_secret, path, body, clock.next()))
+        response = session.request(**kwargs, data=body, timeout=60)
+        case.validate_response(response, checks=CHECKS)
+        code = response.json()["code"]
+        assert code != "5000", response.text
+        codes[code] = codes.get(code, 0) + 1
+
+    run()
+    assert sum(codes.values()) >= MIN_CASES_SENT, codes
+    # Both unsigned refusals and signed calls that reached the body checks were exercised.
+    assert any(code.startswith("400") for code in codes), codes
+    assert any(code.startswith("41") or code.startswith("429") for code in codes), codes
