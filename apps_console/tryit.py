@@ -1,4 +1,4 @@
-"""'Try it' calls: the console signs a request for the chosen app server-side (gateway.client) and
+"""'Try it' calls: the console signs a request for the chosen app server-side (facegate.client) and
 runs it through gateway.pipeline.handle_call, so that it is authenticated, metered (charged to the
 app's packs) and monitored exactly like a call from outside. Nothing here re-implements the gateway."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 from facegate.apis import APIS
 from facegate.request_ids import new_request_id
-from gateway.client import signed_request
+from facegate.client import signed_request
 from gateway.models import Application
 from gateway.pipeline import handle_call
 

@@ -7,7 +7,7 @@
 
 Needs only `requests` and the standard library; Pillow, NumPy and OpenCV are used when installed
 (PIL images and arrays as input, shrinking images over the 2 MB limit). The signature rule itself is
-`gateway.signing.sign`, which ships in the same distribution: one definition for the server that
+`facegate.signing.sign`, which ships in the same distribution: one definition for the server that
 checks a Sign and the client that makes it.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, Union
 import requests
 
 from facegate.apis import APIS, public_path
-from gateway.signing import sign
+from facegate.signing import sign
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024  # the server's limit on one decoded image
 SAME_PERSON_THRESHOLD = 0.5

@@ -25,7 +25,7 @@ from facegate.apis import ApiSpec, parse_public_path
 from facegate.errors import WireError
 from gateway import replay
 from gateway.models import Application, ServiceCode
-from gateway.signing import sign, verify
+from facegate.signing import sign, verify
 
 
 @dataclass(frozen=True)

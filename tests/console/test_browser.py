@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from facegate.apis import public_path
-from gateway.client import signed_headers
+from facegate.client import signed_headers
 from tests.console.live_stack import PASSWORD, REPO, USER, Stack
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import pytest
 
 from facegate.apis import public_path
-from gateway.client import signed_headers
+from facegate.client import signed_headers
 
 
 @pytest.fixture

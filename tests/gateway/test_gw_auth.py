@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from gateway.signing import sign, verify
+from facegate.signing import sign, verify
 
 pytestmark = pytest.mark.django_db
 

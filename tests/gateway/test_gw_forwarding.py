@@ -24,7 +24,7 @@ def test_backend_down_5000_releases_the_call(call, app_and_secret, settings):
 def test_request_id_in_5000_details_matches_header(client, app_and_secret, settings):
     """The id is ours (the ledger and monitoring key on it); the client's own id is only echoed."""
     from facegate.apis import public_path
-    from gateway.client import signed_headers
+    from facegate.client import signed_headers
     settings.FACEGATE_BACKEND_URLS = [f"http://127.0.0.1:{free_port()}"]
     app, secret = app_and_secret
     grant_pack(app, "compare", 1, 30)

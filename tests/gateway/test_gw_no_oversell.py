@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from gateway.client import signed_request
+from facegate.client import signed_request
 from gw_live import TOKEN, FreshPostgresDatabase, admin, charge_statuses, postgres_url_or_skip, stack_env
 from live_procs import PY, free_port, start, stop, wait_ok
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from facegate.apis import public_path
-from gateway.client import signed_headers
+from facegate.client import signed_headers
 from gw_live import admin, stack_env
 from live_procs import PY, free_port, start, stop, wait_ok
 
