@@ -26,6 +26,7 @@ from facegate.apis import APIS
 from facegate.request_ids import client_request_id, new_request_id
 from face_backend import config
 from face_backend.api import handle
+from face_backend.library import http as library_http
 from face_backend.vision.engine import get_engine
 
 log = logging.getLogger("face_backend.server")
@@ -119,7 +120,8 @@ def create_app(token: str | None = None, warm_up: bool = True, threads: int | No
         pool.shutdown(wait=False, cancel_futures=True)
 
     app = Starlette(
-        routes=[Route("/v1/{api}", call_api, methods=["POST"]), Route("/health", health, methods=["GET"])],
+        routes=[Route("/v1/{api}", call_api, methods=["POST"]), Route("/health", health, methods=["GET"]),
+                Route("/v1/library/{op:path}", library_http.endpoint(authorised, pool), methods=["POST"])],
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)

@@ -13,6 +13,11 @@ IMAGE_UNDECODABLE = "4104"
 NO_FACE = "4105"
 INTERNAL = "5000"
 
+# Backend-owned, face library (ours beyond the vendor's).
+FACE_LIMIT_REACHED = "4106"
+LIBRARY_NOT_FOUND = "4107"
+LIBRARY_EXISTS = "4108"
+
 # Gateway-owned (ours beyond the vendor's).
 MISSING_HEADERS = "4001"
 UNKNOWN_APP = "4002"
@@ -29,6 +34,9 @@ MESSAGES: dict[str, str] = {
     IMAGE_UNDECODABLE: "image could not be decoded",
     NO_FACE: "no face found",
     INTERNAL: "internal error",
+    FACE_LIMIT_REACHED: "the application's face library is full",
+    LIBRARY_NOT_FOUND: "group, user or face not found",
+    LIBRARY_EXISTS: "group already exists",
     MISSING_HEADERS: "missing AppKey, Timestamp or Sign header",
     UNKNOWN_APP: "unknown AppKey or disabled application",
     BAD_SIGN: "bad signature",

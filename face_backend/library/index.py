@@ -1,0 +1,438 @@
+"""Vector indexes of the face library behind one small interface.
+
+A VectorIndex holds unit vectors under int64 ids (the store's face row ids), each in one
+partition (one group of one app, see store.partition_key), and answers cosine top-k searches
+restricted to some partitions. It also remembers the store change number (`synced_seq`) its content
+reflects, so that sync.IndexSync can replay the store's change log after a restart or a crash.
+
+- EmbeddedIndex: in-process, one segment per partition: exact numpy search while a partition holds
+  fewer than ANN_THRESHOLD vectors, a usearch HNSW graph beyond. Persisted in a folder: every segment
+  and a manifest written to temporary files and renamed into place (atomic on POSIX), the manifest
+  last, so a crash at any point leaves the previous consistent state plus the change log.
+- MilvusIndex: a Milvus collection through pymilvus (a server URI, or a milvus-lite file path),
+  one entity per face with its partition as a scalar field; the synced change number lives in a
+  one-row side collection, so the index and its number move together.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+# Exact search over 50,000 x 128 float32 takes ~2 ms on one core; beyond it HNSW pays off.
+ANN_THRESHOLD = 50_000
+# HNSW parameters: connectivity (M) 16 and expansion 128 at build time; the search expansion is
+# chosen in bench/search.py to keep recall@1 >= 0.99 at 1M vectors (docs/BENCHMARKS.md).
+HNSW_CONNECTIVITY = 16
+HNSW_EXPANSION_ADD = 128
+HNSW_EXPANSION_SEARCH = 96
+
+
+class VectorIndex(Protocol):
+    dim: int
+
+    def add(self, partition: str, ids: Sequence[int], vectors: np.ndarray) -> None:
+        """Add (or replace) unit vectors under ids in a partition."""
+
+    def remove(self, partition: str, ids: Sequence[int]) -> None:
+        """Remove ids from a partition; unknown ids are ignored."""
+
+    def drop(self, partition: str) -> None:
+        """Remove every vector of a partition."""
+
+    def search(self, vector: np.ndarray, k: int, partitions: Sequence[str]) -> list[tuple[int, float]]:
+        """Up to k (id, cosine) pairs, best first, among the given partitions."""
+
+    def count(self, partition: str | None = None) -> int:
+        """Vectors held (in one partition, or in all)."""
+
+    def ids(self, partition: str) -> np.ndarray:
+        """Every id held in a partition (consistency checks and tests)."""
+
+    @property
+    def synced_seq(self) -> int | None:
+        """The store change number the content reflects; None when nothing was restored."""
+
+    def mark_synced(self, seq: int) -> None:
+        """Record that the content now reflects the store up to change `seq`."""
+
+    def reset(self) -> None:
+        """Forget everything (before a rebuild from the store)."""
+
+    def flush(self) -> None:
+        """Persist the content and synced_seq durably."""
+
+    def close(self) -> None:
+        """flush() and release resources."""
+
+
+def _unit_rows(vectors: np.ndarray, dim: int) -> np.ndarray:
+    arr = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+    return arr / np.maximum(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12)
+
+
+def _top_k(pairs: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+    return sorted(pairs, key=lambda p: -p[1])[:k]
+
+
+class _Segment:
+    """The vectors of one partition: a growable matrix (exact search) or a usearch HNSW graph."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self.matrix = np.empty((16, dim), dtype=np.float32)
+        self.keys = np.empty(16, dtype=np.int64)
+        self.size = 0
+        self.row: dict[int, int] = {}
+        self.ann = None  # usearch.index.Index once the segment outgrows exact search
+        self.dirty = True
+
+    def __len__(self) -> int:
+        return len(self.ann) if self.ann is not None else self.size
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self.dirty = True
+        self.remove(ids)
+        if self.ann is None and self.size + len(ids) >= ANN_THRESHOLD:
+            self._to_ann()
+        if self.ann is not None:
+            # Bulk loads (rebuilds, benchmarks) use every core; single enrolments stay on their thread.
+            self.ann.add(ids.astype(np.uint64), vectors, threads=0 if len(ids) >= 1024 else 1)
+            return
+        need = self.size + len(ids)
+        if need > len(self.keys):
+            cap = max(need, 2 * len(self.keys))
+            self.matrix = np.resize(self.matrix, (cap, self.dim))
+            self.keys = np.resize(self.keys, cap)
+        self.matrix[self.size:need] = vectors
+        self.keys[self.size:need] = ids
+        for offset, key in enumerate(ids.tolist()):
+            self.row[key] = self.size + offset
+        self.size = need
+
+    def _to_ann(self) -> None:
+        self.ann = new_hnsw(self.dim)
+        if self.size:
+            self.ann.add(self.keys[:self.size].astype(np.uint64), self.matrix[:self.size], threads=0)
+        self.matrix, self.keys, self.size, self.row = np.empty((0, self.dim), np.float32), np.empty(0, np.int64), 0, {}
+
+    def remove(self, ids: np.ndarray) -> None:
+        if self.ann is not None:
+            present = [int(i) for i in ids if int(i) in self.ann]
+            if present:
+                self.dirty = True
+                self.ann.remove(np.array(present, dtype=np.uint64))
+            return
+        for key in ids.tolist():
+            at = self.row.pop(int(key), None)
+            if at is None:
+                continue
+            self.dirty = True
+            last = self.size - 1
+            if at != last:  # move the last row into the hole
+                self.matrix[at] = self.matrix[last]
+                self.keys[at] = self.keys[last]
+                self.row[int(self.keys[at])] = at
+            self.size = last
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if len(self) == 0:
+            return []
+        if self.ann is not None:
+            found = self.ann.search(vector, min(k, len(self.ann)), threads=1)
+            return [(int(key), 1.0 - float(dist)) for key, dist in zip(found.keys, found.distances)]
+        sims = self.matrix[:self.size] @ vector
+        k = min(k, self.size)
+        top = np.argpartition(-sims, k - 1)[:k] if k < self.size else np.arange(self.size)
+        return [(int(self.keys[i]), float(sims[i])) for i in top]
+
+    def all_ids(self) -> np.ndarray:
+        if self.ann is not None:
+            return np.asarray(self.ann.keys, dtype=np.int64)
+        return self.keys[:self.size].copy()
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        if self.ann is not None:
+            self.ann.save(str(tmp))
+        else:
+            with open(tmp, "wb") as f:
+                np.savez(f, keys=self.keys[:self.size], matrix=self.matrix[:self.size])
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+        self.dirty = False
+
+    @classmethod
+    def load(cls, path: Path, dim: int, kind: str) -> "_Segment":
+        seg = cls(dim)
+        if kind == "hnsw":
+            from usearch.index import Index
+
+            seg.ann = Index.restore(str(path))
+            if seg.ann is None or seg.ann.ndim != dim:
+                raise ValueError(f"{path} is not a {dim}-d usearch index")
+            seg.ann.expansion_search = HNSW_EXPANSION_SEARCH
+        else:
+            with np.load(path) as data:
+                keys, matrix = data["keys"].astype(np.int64), data["matrix"].astype(np.float32)
+            if matrix.shape[1:] != (dim,) or len(keys) != len(matrix):
+                raise ValueError(f"{path} does not hold {dim}-d vectors")
+            seg.add(keys, matrix)
+        seg.dirty = False
+        return seg
+
+
+def new_hnsw(dim: int):
+    """An empty usearch HNSW index for unit vectors (cosine)."""
+    from usearch.index import Index
+
+    return Index(ndim=dim, metric="cos", dtype="f32", connectivity=HNSW_CONNECTIVITY,
+                 expansion_add=HNSW_EXPANSION_ADD, expansion_search=HNSW_EXPANSION_SEARCH)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some filesystems cannot fsync a directory
+        pass
+    finally:
+        os.close(fd)
+
+
+MANIFEST = "manifest.json"
+
+
+class EmbeddedIndex:
+    """VectorIndex in this process, persisted in `folder` (see the module docstring)."""
+
+    def __init__(self, folder: Path | str, dim: int) -> None:
+        self.folder = Path(folder)
+        self.dim = dim
+        self._segments: dict[str, _Segment] = {}
+        self._seq: int | None = None
+        self._saved_files: dict[str, str] = {}
+        self._lock = threading.RLock()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._restore()
+
+    # -- persistence -----------------------------------------------------------------------------
+    def _restore(self) -> None:
+        """Load the last manifest's segments; on any damage start empty (the store rebuilds it)."""
+        path = self.folder / MANIFEST
+        if not path.exists():
+            return
+        try:
+            manifest = json.loads(path.read_text())
+            if manifest["dim"] != self.dim:
+                return
+            segments = {part: _Segment.load(self.folder / entry["file"], self.dim, entry["kind"])
+                        for part, entry in manifest["segments"].items()}
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError):
+            return
+        self._segments = segments
+        self._saved_files = {part: entry["file"] for part, entry in manifest["segments"].items()}
+        self._seq = int(manifest["seq"])
+
+    @staticmethod
+    def _file_name(partition: str, kind: str) -> str:
+        return f"{hashlib.sha256(partition.encode()).hexdigest()[:32]}.{kind}"
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._seq is None:
+                return
+            entries = {}
+            for part, seg in self._segments.items():
+                kind = "hnsw" if seg.ann is not None else "npz"
+                name = self._file_name(part, kind)
+                if seg.dirty or self._saved_files.get(part) != name:
+                    seg.save(self.folder / name)
+                entries[part] = {"file": name, "kind": kind}
+            tmp = self.folder / (MANIFEST + ".tmp")
+            tmp.write_text(json.dumps({"dim": self.dim, "seq": self._seq, "segments": entries}))
+            _fsync_file(tmp)
+            os.replace(tmp, self.folder / MANIFEST)
+            _fsync_dir(self.folder)
+            self._saved_files = {part: entry["file"] for part, entry in entries.items()}
+            self._remove_unlisted()
+
+    def _remove_unlisted(self) -> None:
+        """Delete segment files the manifest no longer names (dropped groups, left-over temporaries)."""
+        keep = set(self._saved_files.values()) | {MANIFEST}
+        for path in self.folder.iterdir():
+            if path.name not in keep and path.is_file():
+                path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self.flush()
+
+    # -- VectorIndex -----------------------------------------------------------------------------
+    @property
+    def synced_seq(self) -> int | None:
+        return self._seq
+
+    def mark_synced(self, seq: int) -> None:
+        self._seq = seq
+
+    def reset(self) -> None:
+        with self._lock:
+            self._segments = {}
+            self._seq = None
+
+    def add(self, partition: str, ids: Sequence[int], vectors: np.ndarray) -> None:
+        keys = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if not len(keys):
+            return
+        with self._lock:
+            seg = self._segments.setdefault(partition, _Segment(self.dim))
+            seg.add(keys, _unit_rows(vectors, self.dim))
+
+    def remove(self, partition: str, ids: Sequence[int]) -> None:
+        with self._lock:
+            seg = self._segments.get(partition)
+            if seg is not None:
+                seg.remove(np.asarray(ids, dtype=np.int64).reshape(-1))
+                if len(seg) == 0:
+                    del self._segments[partition]
+
+    def drop(self, partition: str) -> None:
+        with self._lock:
+            self._segments.pop(partition, None)
+
+    def search(self, vector: np.ndarray, k: int, partitions: Sequence[str]) -> list[tuple[int, float]]:
+        query = _unit_rows(vector, self.dim)[0]
+        with self._lock:
+            found: list[tuple[int, float]] = []
+            for part in dict.fromkeys(partitions):
+                seg = self._segments.get(part)
+                if seg is not None:
+                    found += seg.search(query, k)
+        return _top_k(found, k)
+
+    def count(self, partition: str | None = None) -> int:
+        with self._lock:
+            if partition is not None:
+                seg = self._segments.get(partition)
+                return len(seg) if seg is not None else 0
+            return sum(len(seg) for seg in self._segments.values())
+
+    def ids(self, partition: str) -> np.ndarray:
+        with self._lock:
+            seg = self._segments.get(partition)
+            return seg.all_ids() if seg is not None else np.empty(0, dtype=np.int64)
+
+    def partitions(self) -> list[str]:
+        with self._lock:
+            return list(self._segments)
+
+
+def _quoted(text: str) -> str:
+    """A Milvus filter string literal (partition keys are validated, this is defence in depth)."""
+    return json.dumps(text)
+
+
+class MilvusIndex:
+    """VectorIndex in a Milvus collection (a server "http://host:19530" or a milvus-lite file)."""
+
+    def __init__(self, uri: str, dim: int, collection: str = "facegate_faces", token: str = "") -> None:
+        from pymilvus import DataType, MilvusClient
+
+        self.dim = dim
+        self.collection = collection
+        self._state = f"{collection}_state"
+        self._client = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
+        if not self._client.has_collection(collection):
+            schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+            schema.add_field("id", DataType.INT64, is_primary=True)
+            schema.add_field("part", DataType.VARCHAR, max_length=256)
+            schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+            params = self._client.prepare_index_params()
+            params.add_index("vector", index_type="AUTOINDEX", metric_type="COSINE")
+            params.add_index("part", index_type="INVERTED")
+            # Strong consistency: a search sees every insert and delete acknowledged before it.
+            self._client.create_collection(collection, schema=schema, index_params=params,
+                                           consistency_level="Strong")
+        if not self._client.has_collection(self._state):
+            schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+            schema.add_field("id", DataType.INT64, is_primary=True)
+            schema.add_field("seq", DataType.INT64)
+            schema.add_field("vector", DataType.FLOAT_VECTOR, dim=2)  # Milvus needs one vector field
+            params = self._client.prepare_index_params()
+            params.add_index("vector", index_type="FLAT", metric_type="L2")
+            self._client.create_collection(self._state, schema=schema, index_params=params,
+                                           consistency_level="Strong")
+        rows = self._client.query(self._state, filter="id == 1", output_fields=["seq"])
+        self._seq: int | None = int(rows[0]["seq"]) if rows else None
+
+    @property
+    def synced_seq(self) -> int | None:
+        return self._seq
+
+    def mark_synced(self, seq: int) -> None:
+        self._client.upsert(self._state, [{"id": 1, "seq": int(seq), "vector": [0.0, 0.0]}])
+        self._seq = seq
+
+    def reset(self) -> None:
+        self._client.delete(self.collection, filter="id >= 0 or id < 0")
+        self._client.delete(self._state, filter="id == 1")
+        self._seq = None
+
+    def add(self, partition: str, ids: Sequence[int], vectors: np.ndarray) -> None:
+        rows = _unit_rows(vectors, self.dim)
+        data = [{"id": int(i), "part": partition, "vector": row.tolist()} for i, row in zip(ids, rows)]
+        for start in range(0, len(data), 1000):
+            self._client.upsert(self.collection, data[start:start + 1000])
+
+    def remove(self, partition: str, ids: Sequence[int]) -> None:
+        keys = [int(i) for i in ids]
+        for start in range(0, len(keys), 1000):
+            self._client.delete(self.collection, ids=keys[start:start + 1000])
+
+    def drop(self, partition: str) -> None:
+        self._client.delete(self.collection, filter=f"part == {_quoted(partition)}")
+
+    def search(self, vector: np.ndarray, k: int, partitions: Sequence[str]) -> list[tuple[int, float]]:
+        parts = list(dict.fromkeys(partitions))
+        if not parts or k < 1:
+            return []
+        query = _unit_rows(vector, self.dim)[0].tolist()
+        found = self._client.search(self.collection, data=[query], limit=k, output_fields=["id"],
+                                    filter=f"part in [{', '.join(_quoted(p) for p in parts)}]",
+                                    search_params={"metric_type": "COSINE"})
+        return [(int(hit["id"]), float(hit["distance"])) for hit in found[0]]
+
+    def count(self, partition: str | None = None) -> int:
+        flt = f"part == {_quoted(partition)}" if partition is not None else "id >= 0 or id < 0"
+        rows = self._client.query(self.collection, filter=flt, output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def ids(self, partition: str) -> np.ndarray:
+        rows = self._client.query(self.collection, filter=f"part == {_quoted(partition)}", output_fields=["id"])
+        return np.array(sorted(int(r["id"]) for r in rows), dtype=np.int64)
+
+    def flush(self) -> None:
+        self._client.flush(self.collection)
+
+    def close(self) -> None:
+        if self._client is None:
+            return
+        self.flush()
+        self._client.close()
+        self._client = None
