@@ -42,21 +42,24 @@ def reserve(app: Application, api: str, request_id: str, units: int = 1) -> Char
     return None
 
 
-def settle(charge: Charge, code: str) -> Charge:
-    """Charge the reservation for a chargeable code, otherwise release it back to its pack.
+def settle(charge: Charge, code: str, units: int | None = None) -> Charge:
+    """Charge `units` of the reservation (default: all of them for a chargeable code, else none) and
+    release the rest back to its pack.
 
     Conditional on the charge still being reserved, so settle and release_stale never both apply.
     """
-    chargeable = str(code) in CHARGEABLE_CODES
-    status = Charge.Status.CHARGED if chargeable else Charge.Status.RELEASED
+    charged = (charge.units if str(code) in CHARGEABLE_CODES else 0) if units is None else max(0, min(units, charge.units))
+    status = Charge.Status.CHARGED if charged else Charge.Status.RELEASED
+    returned = charge.units - charged
     now = timezone.now()
     with transaction.atomic():
         changed = Charge.objects.filter(pk=charge.pk, status=Charge.Status.RESERVED).update(
-            status=status, result_code=str(code)[:8], settled_at=now)
-        if changed and not chargeable:
-            ResourcePack.objects.filter(pk=charge.pack_id).update(calls_used=F("calls_used") - charge.units)
+            status=status, result_code=str(code)[:8], settled_at=now, units=charged or charge.units)
+        if changed and returned:
+            ResourcePack.objects.filter(pk=charge.pack_id).update(calls_used=F("calls_used") - returned)
     if changed:
         charge.status, charge.result_code, charge.settled_at = status, str(code)[:8], now
+        charge.units = charged or charge.units
     else:
         charge.refresh_from_db()
     return charge

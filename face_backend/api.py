@@ -16,16 +16,19 @@ import numpy as np
 
 from facegate import errors
 from facegate.errors import WireError
-from facegate.apis import APIS
+from face_backend import config
+from face_backend.library.service import get_library
+from face_backend.library.store import NotFound
+from facegate.apis import IMAGE_APIS
 from face_backend.vision.engine import FaceEngine, NoFaceError, get_engine
-from face_backend.vision.image_io import ImageError, ImageMissing, ImageTooLarge, ImageUndecodable, image_from_base64
+from face_backend.wire_input import load_image
 from face_backend.vision.types import Face, LivenessVerdict
 
 log = logging.getLogger("face_backend.api")
 
 
-def parse_body(api: str, body: bytes) -> list[str]:
-    """The base64 strings of the API's image fields, in order, or WireError 4101/4102."""
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or WireError 4102."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError):
@@ -34,29 +37,31 @@ def parse_body(api: str, body: bytes) -> list[str]:
         raise WireError(errors.BAD_BODY, "body is nested too deeply") from None
     if not isinstance(data, dict):
         raise WireError(errors.BAD_BODY, "body must be a JSON object")
-    values = []
-    for field in APIS[api].image_fields:
-        value = data.get(field)
-        if value is None:
-            raise WireError(errors.IMAGE_MISSING, f"parameter {field} is missing")
-        if not isinstance(value, str):
-            raise WireError(errors.BAD_BODY, f"parameter {field} must be a base64 string")
-        if not value.strip():
-            raise WireError(errors.IMAGE_MISSING, f"parameter {field} is empty")
-        values.append(value)
-    return values
+    return data
+
+
+def image_text(data: dict[str, Any], field: str) -> str:
+    """The base64 string of one image field, or WireError 4101 (missing, null, empty) / 4102."""
+    value = data.get(field)
+    if value is None:
+        raise WireError(errors.IMAGE_MISSING, f"parameter {field} is missing")
+    if not isinstance(value, str):
+        raise WireError(errors.BAD_BODY, f"parameter {field} must be a base64 string")
+    if not value.strip():
+        raise WireError(errors.IMAGE_MISSING, f"parameter {field} is empty")
+    return value
+
+
+def parse_body(api: str, body: bytes) -> list[str]:
+    """The base64 strings of the API's image fields, in order, or WireError 4101/4102."""
+    data = json_object(body)
+    return [image_text(data, field) for field in IMAGE_APIS[api].image_fields]
 
 
 # Liveness judges fine texture (print dots, screen moire) that libjpeg's reduced DCT decoding
 # smooths away: on a real live photo the score fell from 0.89 to 0.68. It always gets full pixels.
 _FULL_RESOLUTION_APIS = frozenset({"liveness"})
 
-
-IMAGE_ERROR_CODES: dict[type[ImageError], str] = {
-    ImageMissing: errors.IMAGE_MISSING,
-    ImageTooLarge: errors.IMAGE_TOO_LARGE,
-    ImageUndecodable: errors.IMAGE_UNDECODABLE,
-}
 
 # The vendor's FaceAntiSpoofing words.
 LIVENESS_TEXT: dict[LivenessVerdict, str] = {
@@ -67,10 +72,7 @@ LIVENESS_TEXT: dict[LivenessVerdict, str] = {
 
 
 def _load(api: str, field: str, text: str) -> np.ndarray:
-    try:
-        return image_from_base64(text, allow_reduced=api not in _FULL_RESOLUTION_APIS)
-    except ImageError as exc:
-        raise WireError(IMAGE_ERROR_CODES[type(exc)], f"{field}: {exc.details}") from None
+    return load_image(field, text, allow_reduced=api not in _FULL_RESOLUTION_APIS)
 
 
 def face_json(face: Face) -> dict[str, Any]:
@@ -84,10 +86,6 @@ def face_json(face: Face) -> dict[str, Any]:
 
 def _face_list(items: list[dict]) -> dict[str, Any]:
     return {"face_num": len(items), "face_list": items}
-
-
-def _compare(images: list[np.ndarray], engine: FaceEngine) -> float:
-    return round(engine.compare(images[0], images[1]), 4)
 
 
 def _detect(images: list[np.ndarray], engine: FaceEngine) -> dict[str, Any]:
@@ -113,19 +111,69 @@ def _mask(images: list[np.ndarray], engine: FaceEngine) -> dict[str, Any]:
 
 # The result of each API for its decoded images (NoFaceError propagates).
 HANDLERS: dict[str, Callable[[list[np.ndarray], FaceEngine], Any]] = {
-    "detect": _detect, "attributes": _attributes, "compare": _compare, "liveness": _liveness, "mask": _mask,
+    "detect": _detect, "attributes": _attributes, "liveness": _liveness, "mask": _mask,
 }
+MAX_PAIRS = 32  # pairs of one batch compare call
 
 
-def handle(api: str, body: bytes, request_id: str, engine: FaceEngine | None = None) -> dict:
-    """The wire reply for one request: success(result) or error(code, details)."""
+def _compare_side(data: dict[str, Any], n: int) -> tuple[str, str]:
+    """Side n (1 or 2) of a pair, validated: ("token", face_token) or ("image", base64 text)."""
+    token = data.get(f"face_token{n}")
+    if token is None:
+        return "image", image_text(data, IMAGE_APIS["compare"].image_fields[n - 1])
+    if not isinstance(token, str) or not token:
+        raise WireError(errors.BAD_BODY, f"parameter face_token{n} must be a face token string")
+    return "token", token
+
+
+def _compare_one(data: dict[str, Any], engine: FaceEngine, app_id: str) -> float:
+    # As for every API: both sides validated (4101/4102), then both decoded (4103/4104), then faces.
+    sides = [_compare_side(data, 1), _compare_side(data, 2)]
+    loaded = [value if kind == "token" else _load("compare", IMAGE_APIS["compare"].image_fields[n], value)
+              for n, (kind, value) in enumerate(sides)]
+    embeddings = [stored_embedding(engine, app_id, item) if isinstance(item, str) else engine.subject_embedding(item, n)
+                  for n, item in enumerate(loaded, start=1)]
+    return round(engine.similarity(*embeddings), 4)
+
+
+def _compare_pairs(pairs: Any, engine: FaceEngine, app_id: str, request_id: str) -> list[dict[str, Any]]:
+    """One wire reply per pair, in order; a pair's failure is its own reply, not the call's."""
+    if not isinstance(pairs, list) or not all(isinstance(p, dict) for p in pairs):
+        raise WireError(errors.BAD_BODY, "pairs must be a list of objects")
+    if not 1 <= len(pairs) <= MAX_PAIRS:
+        raise WireError(errors.BAD_BODY if pairs else errors.IMAGE_MISSING, f"pairs must hold 1 to {MAX_PAIRS} pairs")
+    return [_guarded(lambda pair=pair: _compare_one(pair, engine, app_id), request_id, "compare") for pair in pairs]
+
+
+def _compare(data: dict[str, Any], engine: FaceEngine, app_id: str, request_id: str) -> Any:
+    if "pairs" in data:
+        return _compare_pairs(data["pairs"], engine, app_id, request_id)
+    return _compare_one(data, engine, app_id)
+
+
+def handle(api: str, body: bytes, request_id: str, engine: FaceEngine | None = None, app_id: str = "") -> dict:
+    """The wire reply for one request: success(result) or error(code, details).
+
+    `app_id` is the calling application (set by the gateway); compare needs it for face tokens.
+    """
+    if api not in IMAGE_APIS:
+        return errors.error(errors.BAD_BODY, f"unknown API {api!r}")
+    engine = engine or get_engine()
+
+    def run() -> Any:
+        if api == "compare":
+            return _compare(json_object(body), engine, app_id, request_id)
+        fields = IMAGE_APIS[api].image_fields
+        images = [_load(api, field, text) for field, text in zip(fields, parse_body(api, body))]
+        return HANDLERS[api](images, engine)
+
+    return _guarded(run, request_id, api)
+
+
+def _guarded(run: Callable[[], Any], request_id: str, api: str) -> dict:
+    """success(run()), or the wire error it raised; 5000 (logged with the request id) for anything else."""
     try:
-        if api not in APIS:
-            return errors.error(errors.BAD_BODY, f"unknown API {api!r}")
-        texts = parse_body(api, body)
-        fields = APIS[api].image_fields
-        images = [_load(api, field, text) for field, text in zip(fields, texts)]
-        return errors.success(HANDLERS[api](images, engine or get_engine()))
+        return errors.success(run())
     except WireError as exc:
         return exc.reply()
     except NoFaceError as exc:
@@ -133,3 +181,13 @@ def handle(api: str, body: bytes, request_id: str, engine: FaceEngine | None = N
     except Exception:
         log.exception("internal error, request id %s, api %s", request_id, api)
         return errors.error(errors.INTERNAL, f"internal error, request id {request_id}")
+
+
+def stored_embedding(engine: FaceEngine, app_id: str, face_token: str) -> np.ndarray:
+    """The embedding of a face stored in the app's library, or WireError 4107."""
+    if not app_id:
+        raise WireError(errors.LIBRARY_NOT_FOUND, f"face_token {face_token} not found")
+    try:
+        return get_library(engine, config.get().data_dir).store.embedding_of(app_id, face_token)
+    except NotFound:
+        raise WireError(errors.LIBRARY_NOT_FOUND, f"face_token {face_token} not found") from None

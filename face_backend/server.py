@@ -14,6 +14,7 @@ import contextlib
 import hmac
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import AsyncIterator
 
 from starlette.applications import Starlette
@@ -22,34 +23,18 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from facegate import errors
-from facegate.apis import APIS
+from facegate.errors import WireError
+from facegate.apis import IMAGE_APIS
 from facegate.request_ids import client_request_id, new_request_id
 from face_backend import config
 from face_backend.api import handle
+from face_backend.wire_input import read_body
 from face_backend.library import http as library_http
 from face_backend.vision.engine import get_engine
 
 log = logging.getLogger("face_backend.server")
 
 TOKEN_HEADER = "x-facegate-token"
-
-
-class _Oversized(Exception):
-    pass
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, or _Oversized as soon as it is known to exceed `limit` bytes (then stop reading)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _Oversized
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _Oversized
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class RequestIdMiddleware:
@@ -96,14 +81,15 @@ def create_app(token: str | None = None, warm_up: bool = True, threads: int | No
         if not authorised(request):
             return reply({"detail": "forbidden"}, request_id, 403)
         api = request.path_params["api"]
-        if api not in APIS:
+        if api not in IMAGE_APIS:
             return reply(errors.error(errors.BAD_BODY, f"unknown API {api!r}"), request_id, 404)
         try:
-            body = await _read_body(request, max_body)
-        except _Oversized:
-            return reply(errors.error(errors.IMAGE_TOO_LARGE, f"request body over {max_body} bytes"), request_id)
+            body = await read_body(request, max_body)
+        except WireError as exc:
+            return reply(exc.reply(), request_id)
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(pool, handle, api, body, request_id)
+        app_id = request.headers.get(library_http.APP_HEADER, "")  # set by the gateway: face tokens are per app
+        result = await loop.run_in_executor(pool, partial(handle, api, body, request_id, app_id=app_id))
         return reply(result, request_id)
 
     async def health(request: Request) -> JSONResponse:

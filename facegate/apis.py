@@ -1,4 +1,4 @@
-"""The five face APIs of the compatible wire protocol: names, vendor paths, body fields."""
+"""The face APIs of the compatible wire protocol: names, vendor paths, body fields, library operations."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,31 +26,56 @@ APIS: dict[str, ApiSpec] = {
                 "Silent liveness", "静默活体检测"),
         ApiSpec("mask", "face-mask/person/detectMaskFromBase64", ("imageContent",),
                 "Mask detection", "口罩检测"),
+        # The face library: one service code for all its operations, named after the path prefix.
+        ApiSpec("library", "face/library", (), "Face library (1:N search)", "人脸库（1:N 搜索）"),
     )
 }
+LIBRARY = "library"
+# Library operations and what each costs in calls: a number, or "items" (one per batch item).
+# Only operations that look at a photo are metered; managing groups and users is free.
+LIBRARY_OPS: dict[str, int | str] = {
+    "group/add": 0, "group/delete": 0, "group/list": 0,
+    "user/add": 1, "user/batch_add": "items", "user/get": 0, "user/delete": 0, "face/delete": 0,
+    "search": 1, "multi_search": 1,
+}
 API_NAMES: tuple[str, ...] = tuple(APIS)
-API_BY_PATH: dict[str, ApiSpec] = {spec.path: spec for spec in APIS.values()}
+# The APIs that run the face engine on the images of one call (all but the library).
+IMAGE_APIS: dict[str, ApiSpec] = {name: spec for name, spec in APIS.items() if spec.image_fields}
+API_BY_PATH: dict[str, ApiSpec] = {spec.path: spec for spec in APIS.values() if spec.name != "library"}
 API_CHOICES: list[tuple[str, str]] = [(spec.name, spec.title_en) for spec in APIS.values()]
 GATEWAY_PREFIX = "/v1/aiop/api/"
 
 
-def public_path(service_code: str, api: str) -> str:
-    """The URL path a client signs and posts to for this service code and API."""
-    return f"{GATEWAY_PREFIX}{service_code}/{APIS[api].path}"
+def public_path(service_code: str, api: str, op: str = "") -> str:
+    """The URL path a client signs and posts to for this service code and API (and library operation)."""
+    return f"{GATEWAY_PREFIX}{service_code}/{APIS[api].path}" + (f"/{op}" if op else "")
 
 
-def parse_public_path(path: str) -> tuple[str, ApiSpec | None]:
-    """(service code, API) of a request path as sent; the API is None for any other path.
+@dataclass(frozen=True)
+class Route:
+    """What a request path names: the service code, the API and (for the library) the operation."""
+
+    service_code: str
+    api: ApiSpec | None
+    op: str = ""
+
+
+def parse_public_path(path: str) -> Route:
+    """The route of a request path as sent; `api` is None for any path that names no API.
 
     Only the canonical form names an API: a path differing in case, slashes or percent-encoding
     gets 4005 (after the signature check) rather than a guess at what the client meant.
     """
     if not path.startswith(GATEWAY_PREFIX):
-        return "", None
+        return Route("", None)
     service_code, _, api_path = path[len(GATEWAY_PREFIX):].partition("/")
-    return service_code, API_BY_PATH.get(api_path)
+    library_prefix = APIS[LIBRARY].path + "/"
+    if api_path.startswith(library_prefix):
+        op = api_path[len(library_prefix):]
+        return Route(service_code, APIS[LIBRARY], op) if op in LIBRARY_OPS else Route(service_code, None)
+    return Route(service_code, API_BY_PATH.get(api_path))
 
 
-def backend_path(api: str) -> str:
-    """The face backend's internal route for an API."""
-    return f"/v1/{api}"
+def backend_path(api: str, op: str = "") -> str:
+    """The face backend's internal route for an API (and a library operation)."""
+    return f"/v1/{api}/{op}" if op else f"/v1/{api}"

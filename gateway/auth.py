@@ -34,6 +34,7 @@ class Caller:
 
     app: Application
     api: ApiSpec
+    op: str = ""  # the library operation, for the library API
 
 
 class AuthError(WireError):
@@ -56,7 +57,8 @@ def authenticate(path: str, query: str, headers: Mapping[str, str], body: bytes)
     if not app_key or not timestamp or not given_sign or not timestamp.isascii() or not timestamp.isdigit():
         raise AuthError(errors.MISSING_HEADERS)
 
-    service_code, spec = parse_public_path(path)
+    route = parse_public_path(path)
+    service_code, spec = route.service_code, route.api
     # The 4005 check rides along in the app's query (one round trip); it is reported last, in order.
     app = Application.objects.filter(app_key=app_key[:64]).annotate(
         service_code_ok=Exists(ServiceCode.objects.filter(
@@ -82,4 +84,4 @@ def authenticate(path: str, query: str, headers: Mapping[str, str], body: bytes)
         raise AuthError(errors.WRONG_SERVICE_CODE, "unknown API path", app.pk)
     if not app.service_code_ok:
         raise AuthError(errors.WRONG_SERVICE_CODE, app_id=app.pk)
-    return Caller(app=app, api=spec)
+    return Caller(app=app, api=spec, op=route.op)

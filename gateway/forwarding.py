@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 from django.conf import settings
@@ -15,6 +15,8 @@ from gateway.wire import encode
 
 log = logging.getLogger("facegate.forwarding")
 
+APP_HEADER = "X-Facegate-App"
+
 _session: requests.Session | None = None
 _session_pid = 0
 _turn = itertools.count()
@@ -24,6 +26,7 @@ _turn = itertools.count()
 class BackendReply:
     code: str
     content: bytes  # the wire reply, passed to the client unchanged
+    payload: dict = field(default_factory=dict, compare=False)  # the same reply, parsed
 
 
 def session() -> requests.Session:
@@ -42,16 +45,19 @@ def _internal_error(request_id: str, why: str) -> BackendReply:
     return BackendReply(errors.INTERNAL, encode(errors.error(errors.INTERNAL, f"{why} (request {request_id})")))
 
 
-def forward(api: str, body: bytes, request_id: str) -> BackendReply:
-    """POST the raw body to <backend>/v1/{api}; on connection failure try the next backend."""
+def forward(api: str, body: bytes, request_id: str, op: str = "", app_id: int | None = None) -> BackendReply:
+    """POST the raw body to <backend>/v1/{api}[/{op}] for the calling app; on connection failure
+    try the next backend."""
     urls = list(settings.FACEGATE_BACKEND_URLS)
     if not urls:
         return _internal_error(request_id, "no face backend configured")
     start = next(_turn) % len(urls)  # round-robin start spreads load over the backends
     headers = {"Content-Type": "application/json", "X-Request-Id": request_id,
                "X-Facegate-Token": settings.FACEGATE_BACKEND_TOKEN}
+    if app_id is not None:
+        headers[APP_HEADER] = str(app_id)  # the backend scopes stored faces to the app
     for i in range(len(urls)):
-        url = urls[(start + i) % len(urls)].rstrip("/") + backend_path(api)
+        url = urls[(start + i) % len(urls)].rstrip("/") + backend_path(api, op)
         try:
             response = session().post(url, data=body, headers=headers, timeout=settings.FACEGATE_BACKEND_TIMEOUT)
         except requests.ConnectionError as exc:  # includes ConnectTimeout: nothing was processed
@@ -72,4 +78,4 @@ def _check_reply(response: requests.Response, url: str, request_id: str) -> Back
     if not isinstance(data, dict) or not isinstance(data.get("code"), str):
         log.error("backend %s gave an invalid reply for %s: HTTP %s", url, request_id, response.status_code)
         return _internal_error(request_id, "invalid reply from the face backend")
-    return BackendReply(data["code"], response.content)
+    return BackendReply(data["code"], response.content, data)

@@ -4,9 +4,10 @@ runs through handle_call:
   1. read the body, bounded         over FACEGATE_MAX_BODY_BYTES -> 4103, before auth, never charged
   2. authenticate                   gateway.auth: 4001-4005 (pure: headers, path and body in)
   3. rate limit                     gateway.ratelimit: 4292
-  4. reserve one call of quota      billing.quota.reserve: 4291 when no pack has a call left
+  4. reserve the calls it may cost  facegate.metering.plan, billing.quota.reserve: 4291 when no pack
+                                    has enough left (free library operations reserve nothing)
   5. forward to the face backend    gateway.forwarding: the backend's wire reply, or 5000
-  6. settle the reservation         billing.quota.settle: charged for CHARGEABLE_CODES, else released
+  6. settle the reservation         billing.quota.settle: the calls the reply charges, the rest released
   7. hand the outcome to monitoring monitoring.intake.submit(CallOutcome)
 
 Refusals are WireErrors; whatever the step, the reply is the wire format with HTTP 200.
@@ -23,6 +24,7 @@ from django.conf import settings
 from billing import quota
 from facegate import errors
 from facegate.errors import WireError
+from facegate.metering import charged_units, plan
 from gateway import ratelimit
 from gateway.auth import AuthError, Caller, authenticate
 from gateway.forwarding import forward
@@ -91,14 +93,18 @@ def _metered_call(caller: Caller, body: bytes, request_id: str) -> tuple[str, by
     """Steps 3-6 for an authenticated caller: (code, reply bytes)."""
     if not ratelimit.allow(caller.app):
         raise WireError(errors.RATE_LIMITED)
-    charge = quota.reserve(caller.app, caller.api.name, request_id)
-    if charge is None:
-        raise WireError(errors.NO_QUOTA)
-    code = errors.INTERNAL
+    metering = plan(caller.api.name, caller.op, body)
+    charge = None
+    if metering.units:
+        charge = quota.reserve(caller.app, caller.api.name, request_id, metering.units)
+        if charge is None:
+            raise WireError(errors.NO_QUOTA)
+    code, units = errors.INTERNAL, 0
     try:
-        reply = forward(caller.api.name, body, request_id)
-        code = reply.code
+        reply = forward(caller.api.name, body, request_id, caller.op, caller.app.pk)
+        code, units = reply.code, charged_units(metering, reply.payload)
     finally:
-        # Always settle: anything but a chargeable code (an exception here too) releases the call.
-        quota.settle(charge, code)
+        # Always settle: what the reply does not charge (an exception here: nothing) is released.
+        if charge is not None:
+            quota.settle(charge, code, units)
     return code, reply.content

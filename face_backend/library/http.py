@@ -8,7 +8,6 @@ missing or malformed X-Facegate-App answers HTTP 400 (a gateway bug, not a clien
 from __future__ import annotations
 
 import asyncio
-import uuid
 from concurrent.futures import Executor
 from typing import Awaitable, Callable
 
@@ -16,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from facegate import errors
-from facegate.config import data_dir
+from facegate.errors import WireError
+from face_backend import config
+from face_backend.wire_input import read_body
 from face_backend.library.service import get_library
 from face_backend.library.store import APP_PATTERN
 from face_backend.vision.engine import get_engine
@@ -26,10 +27,8 @@ APP_HEADER = "x-facegate-app"
 
 def endpoint(authorised: Callable[[Request], bool], pool: Executor) -> Callable[[Request], Awaitable[JSONResponse]]:
     """The Starlette endpoint, sharing the server's token check and inference pool."""
-    from face_backend.server import MAX_BODY_BYTES, _Oversized, _read_body
-
     async def library(request: Request) -> JSONResponse:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.state.request_id
 
         def reply(body: dict, status: int = 200) -> JSONResponse:
             return JSONResponse(body, status_code=status, headers={"X-Request-Id": request_id})
@@ -40,13 +39,13 @@ def endpoint(authorised: Callable[[Request], bool], pool: Executor) -> Callable[
         if not APP_PATTERN.match(app_id):
             return reply(errors.error(errors.BAD_BODY, "missing or invalid X-Facegate-App header"), 400)
         try:
-            body = await _read_body(request)
-        except _Oversized:
-            return reply(errors.error(errors.IMAGE_TOO_LARGE, f"request body over {MAX_BODY_BYTES} bytes"))
+            body = await read_body(request, config.get().max_body_bytes)
+        except WireError as exc:
+            return reply(exc.reply())
         op = request.path_params["op"]
 
         def run() -> dict:
-            return get_library(get_engine(), data_dir()).handle(app_id, op, body, request_id)
+            return get_library(get_engine(), config.get().data_dir).handle(app_id, op, body, request_id)
 
         return reply(await asyncio.get_running_loop().run_in_executor(pool, run))
 

@@ -42,6 +42,7 @@ from face_backend.library.store import (
 from face_backend.library.sync import IndexSync
 from face_backend.vision.engine import FaceEngine
 from face_backend.vision.image_io import ImageError, decode_base64, decode_image
+from face_backend.wire_input import IMAGE_ERROR_CODES
 from face_backend.vision.types import Face
 
 log = logging.getLogger("face_backend.library")
@@ -104,7 +105,7 @@ def _image(body: dict) -> tuple[bytes, np.ndarray]:
         raw = decode_base64(text)
         return raw, decode_image(raw)
     except ImageError as exc:
-        raise LibraryError(exc.code, f"imageContent: {exc.details}") from None
+        raise LibraryError(IMAGE_ERROR_CODES[type(exc)], f"imageContent: {exc.details}") from None
 
 
 class Library:

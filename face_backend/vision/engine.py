@@ -90,12 +90,18 @@ class FaceEngine:
         work, factor, _ = reduction(img)
         return self.recognizer.embed(work, _on_work(face, factor))
 
+    def subject_embedding(self, img: np.ndarray, which: int = 0) -> np.ndarray:
+        """The embedding of the face compare uses for this photo; NoFaceError(which) when none."""
+        face = self._faces(img, which)[0]
+        return self.embed(img, face)
+
+    def similarity(self, embedding1: np.ndarray, embedding2: np.ndarray) -> float:
+        """Calibrated similarity of two embeddings; >= 0.5 means the same person."""
+        return self.recognizer.score(float(embedding1 @ embedding2))
+
     def compare(self, img1: np.ndarray, img2: np.ndarray) -> float:
-        """Calibrated similarity of the largest faces; >= 0.5 means the same person."""
-        face1 = self._faces(img1, 1)[0]
-        face2 = self._faces(img2, 2)[0]
-        cosine = float(self.embed(img1, face1) @ self.embed(img2, face2))
-        return self.recognizer.score(cosine)
+        """Calibrated similarity of the two photos' subjects; >= 0.5 means the same person."""
+        return self.similarity(self.subject_embedding(img1, 1), self.subject_embedding(img2, 2))
 
     # -- lifecycle -------------------------------------------------------------------------------
     def warm_up(self, optional: bool = True) -> None:
