@@ -272,9 +272,14 @@ def _check_header(data: bytes) -> tuple[int, int]:
 _DECODE_SLOTS: Once[threading.BoundedSemaphore] = Once(lambda: threading.BoundedSemaphore(config.get().decode_slots))
 
 
+def decode_slots() -> threading.BoundedSemaphore:
+    """The process's decode slots (FACEGATE_DECODE_SLOTS, fixed at the first decode)."""
+    return _DECODE_SLOTS.get()
+
+
 def _imdecode(data: bytes, flags: int) -> np.ndarray | None:
     """cv2.imdecode in one of the process's decode slots; None when OpenCV cannot decode."""
-    with _DECODE_SLOTS.get():
+    with decode_slots():
         try:
             return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
         except cv2.error:
