@@ -202,11 +202,10 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
         pos += length
 
 
-def _tiff_size(data: bytes) -> tuple[int, int] | None:
-    """ImageWidth and ImageLength of the first directory (the page OpenCV decodes)."""
+def _tiff_tags(data: bytes) -> dict[int, int]:
+    """The first value of each numeric tag of the first directory (the page OpenCV decodes)."""
     order = "<" if data[:2] == b"II" else ">"
-    big = data[2:4] in (b"+\x00", b"\x00+")  # BigTIFF: 8-byte offsets and counts
-    if big:
+    if data[2:4] in (b"+\x00", b"\x00+"):  # BigTIFF: 8-byte offsets and counts
         offset = struct.unpack(order + "Q", data[8:16])[0]
         count = struct.unpack(order + "Q", data[offset : offset + 8])[0]
         first, step, value_at = offset + 8, 20, 12
@@ -214,18 +213,30 @@ def _tiff_size(data: bytes) -> tuple[int, int] | None:
         offset = struct.unpack(order + "I", data[4:8])[0]
         count = struct.unpack(order + "H", data[offset : offset + 2])[0]
         first, step, value_at = offset + 2, 12, 8
-    found: dict[int, int] = {}
+    tags: dict[int, int] = {}
     for i in range(min(count, 4096)):
         at = first + i * step
         tag, kind = struct.unpack(order + "HH", data[at : at + 4])
-        if tag in (256, 257):
-            code = {3: "H", 4: "I", 16: "Q"}.get(kind)
-            if code is None:
-                return None
-            found[tag] = struct.unpack(order + code, data[at + value_at : at + value_at + struct.calcsize(code)])[0]
-    if 256 not in found or 257 not in found:
-        return None
-    return found[256], found[257]
+        code = {3: "H", 4: "I", 16: "Q"}.get(kind)
+        if code is not None and tag not in tags:
+            tags[tag] = struct.unpack(order + code, data[at + value_at : at + value_at + struct.calcsize(code)])[0]
+    return tags
+
+
+def _tiff_size(data: bytes) -> tuple[int, int] | None:
+    tags = _tiff_tags(data)
+    return (tags[256], tags[257]) if 256 in tags and 257 in tags else None
+
+
+def tiff_buffer_pixels(data: bytes) -> int:
+    """Pixels of the buffer OpenCV allocates for one tile (tiled) or one strip (width x rows per
+    strip, as declared): a 16x16 image may declare 16384x16384 tiles."""
+    tags = _tiff_tags(data)
+    width, height = tags.get(256, 0), tags.get(257, 0)
+    if 322 in tags or 323 in tags:
+        return tags.get(322, width) * tags.get(323, height)
+    rows = tags.get(278, 0)
+    return width * (height if rows in (0, 0xFFFFFFFF) else rows)
 
 
 _SIZE_READERS = {"png": _png_size, "gif": _gif_size, "bmp": _bmp_size, "webp": _webp_size,
@@ -240,7 +251,8 @@ def jpeg_scans(data: bytes) -> int:
 
 def _check_header(data: bytes) -> tuple[int, int]:
     """The image's (width, height) from its header, or ImageUndecodable for anything we will not
-    decode: other formats, unreadable or empty sizes, bombs."""
+    decode: other formats, unreadable or empty sizes, bombs (in the image's size, in a JPEG's
+    scans, in a TIFF's tiles or strips)."""
     fmt = image_format(data)
     if fmt is None:
         raise ImageUndecodable(f"not an accepted image format ({', '.join(ACCEPTED_FORMATS)})")
@@ -251,6 +263,8 @@ def _check_header(data: bytes) -> tuple[int, int]:
         raise ImageUndecodable(f"image is {size[0]}x{size[1]}, over {MAX_PIXELS} pixels")
     if fmt == "jpeg" and jpeg_scans(data) > MAX_JPEG_SCANS:
         raise ImageUndecodable(f"jpeg has over {MAX_JPEG_SCANS} scans")
+    if fmt == "tiff" and tiff_buffer_pixels(data) > MAX_PIXELS:
+        raise ImageUndecodable(f"tiff tiles or strips are over {MAX_PIXELS} pixels")
     return size
 
 
@@ -258,9 +272,14 @@ def _check_header(data: bytes) -> tuple[int, int]:
 _DECODE_SLOTS: Once[threading.BoundedSemaphore] = Once(lambda: threading.BoundedSemaphore(config.get().decode_slots))
 
 
+def decode_slots() -> threading.BoundedSemaphore:
+    """The process's decode slots (FACEGATE_DECODE_SLOTS, fixed at the first decode)."""
+    return _DECODE_SLOTS.get()
+
+
 def _imdecode(data: bytes, flags: int) -> np.ndarray | None:
     """cv2.imdecode in one of the process's decode slots; None when OpenCV cannot decode."""
-    with _DECODE_SLOTS.get():
+    with decode_slots():
         try:
             return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
         except cv2.error:

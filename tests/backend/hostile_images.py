@@ -5,6 +5,7 @@ Each is a few hundred bytes to a few kB; decoded in full, each would take gigaby
 from __future__ import annotations
 
 import struct
+import zlib
 
 import cv2
 import numpy as np
@@ -20,23 +21,42 @@ def jpeg_junk_before_sof(width: int = 30000, height: int = 30000) -> bytes:
     return jpeg[:sof] + b"\x00" + bytes(frame)
 
 
+def _tiff(entries: list[tuple[int, int, int]], payload: bytes, payload_tag: int) -> bytes:
+    """A little-endian TIFF with one directory of (tag, type, value) entries (3 = SHORT,
+    4 = LONG) followed by one strip or tile; `payload_tag` (StripOffsets or TileOffsets) gets its
+    offset."""
+    payload_at = 8 + 2 + 12 * len(entries) + 4
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, value in sorted(entries):
+        value = payload_at if tag == payload_tag else value
+        packed = struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
+        ifd += struct.pack("<HHI", tag, kind, 1) + packed
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + b"\x00\x00\x00\x00" + payload
+
+
 def tiff_ccitt_g4(width: int = 30000, height: int = 30000) -> bytes:
     """A valid all-white bilevel TIFF, CCITT Group 4: every row is one 'vertical 0' code (1 bit)
     relative to the row above, so 30000 x 30000 pixels fit in under 4 kB."""
     rows = b"\xff" * (height // 8) + bytes([(0xFF << (8 - height % 8)) & 0xFF] if height % 8 else [])
     strip = rows + b"\x00\x10\x01"  # EOFB: two EOL codes (000000000001) after the rows' bits
-    entries = [  # (tag, type, count, value): 3 = SHORT, 4 = LONG
-        (256, 4, 1, width), (257, 4, 1, height), (258, 3, 1, 1), (259, 3, 1, 4), (262, 3, 1, 0),
-        (273, 4, 1, 0), (277, 3, 1, 1), (278, 4, 1, height), (279, 4, 1, len(strip)),
-    ]
-    ifd_size = 2 + 12 * len(entries) + 4
-    strip_at = 8 + ifd_size
-    ifd = struct.pack("<H", len(entries))
-    for tag, kind, count, value in entries:
-        value = strip_at if tag == 273 else value
-        packed = struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
-        ifd += struct.pack("<HHI", tag, kind, count) + packed
-    return b"II*\x00" + struct.pack("<I", 8) + ifd + b"\x00\x00\x00\x00" + strip
+    return _tiff([(256, 4, width), (257, 4, height), (258, 3, 1), (259, 3, 4), (262, 3, 0), (273, 4, 0),
+                  (277, 3, 1), (278, 4, height), (279, 4, len(strip))], strip, 273)
+
+
+def tiff_huge_tile(width: int = 16, height: int = 16, tile: int = 8192) -> bytes:
+    """A small grey TIFF in one deflated tile of tile x tile: OpenCV allocates the tile (4 bytes
+    a pixel, 268 MB for 8192) whatever the image's size."""
+    data = zlib.compress(bytes(tile * tile), 9)
+    return _tiff([(256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, 8), (262, 3, 1), (277, 3, 1),
+                  (322, 4, tile), (323, 4, tile), (324, 4, 0), (325, 4, len(data))], data, 324)
+
+
+def tiff_tall_strip(width: int = 14, height: int = 16, rows_per_strip: int = 1 << 24) -> bytes:
+    """A small grey TIFF whose strip declares 2^24 rows: OpenCV sizes its buffer by that (940 MB
+    as RGBA, just under its own 1 GB limit)."""
+    data = zlib.compress(bytes(width * height), 9)
+    return _tiff([(256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, 8), (262, 3, 1), (273, 4, 0),
+                  (277, 3, 1), (278, 4, rows_per_strip), (279, 4, len(data))], data, 273)
 
 
 def jpeg2000(width: int = 20000, height: int = 20000) -> bytes:
@@ -86,4 +106,4 @@ def jpeg_many_scans(scans: int = 2000) -> bytes:
 # The three files of the report (a 334-byte JPEG, a CCITT-G4 TIFF, a JPEG 2000), then more.
 REPORTED = {"jpeg-junk-before-sof": jpeg_junk_before_sof, "tiff-ccitt-g4": tiff_ccitt_g4, "jpeg2000": jpeg2000}
 ALL = {**REPORTED, "pgm": pgm, "bmp-os2": bmp_os2, "gif-screen": gif_screen, "webp-canvas": webp_canvas,
-       "jpeg-many-scans": jpeg_many_scans}
+       "jpeg-many-scans": jpeg_many_scans, "tiff-huge-tile": tiff_huge_tile, "tiff-tall-strip": tiff_tall_strip}

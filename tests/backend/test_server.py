@@ -1,10 +1,16 @@
 """The backend HTTP service on a real uvicorn on loopback: token, health, request ids, codes."""
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import requests
+import uvicorn
 
+from face_backend.server import create_app
 from live_procs import BACKEND_TOKEN as TOKEN
+from live_procs import free_port
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +51,24 @@ def test_errors_over_http(backend_url):
     assert unknown.status_code == 404
     wrong_method = requests.get(backend_url + "/v1/detect", headers={**headers, "X-Request-Id": "r-405"}, timeout=5)
     assert wrong_method.status_code == 405 and wrong_method.headers["X-Request-Id"] == "r-405"
+
+
+def test_body_limit_comes_from_the_config(monkeypatch):
+    """FACEGATE_MAX_BODY_BYTES (the backend's config) bounds what the server reads: 4103 above it."""
+    monkeypatch.setenv("FACEGATE_MAX_BODY_BYTES", "1000")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(token=TOKEN, warm_up=False, threads=1), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        url, headers = f"http://127.0.0.1:{port}/v1/detect", {"X-Facegate-Token": TOKEN}
+        over = requests.post(url, data=b"x" * 1001, headers=headers, timeout=10).json()
+        assert over["code"] == "4103" and "1000 bytes" in over["details"]
+        assert requests.post(url, data=b"[1]" + b" " * 900, headers=headers, timeout=10).json()["code"] == "4102"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
