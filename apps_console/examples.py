@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from facegate.apis import APIS, public_path
+from facegate.apis import IMAGE_APIS, public_path
 
 SECRET_PLACEHOLDER = "<your AppSecret>"
 
@@ -82,9 +82,9 @@ def _sdk(app_key: str, base_url: str, api: str, service_code: str, fields: tuple
 
 
 def examples_for(app_key: str, service_codes: dict[str, str], base_url: str, lang_zh: bool = False) -> list[ApiExample]:
-    """One example set per API, in the order of facegate.apis.APIS; base_url is scheme://host."""
+    """One example set per API, in the order of facegate.apis.IMAGE_APIS; base_url is scheme://host."""
     out = []
-    for name, spec in APIS.items():
+    for name, spec in IMAGE_APIS.items():
         code = service_codes.get(name)
         if not code:
             continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from facegate.apis import APIS
+from facegate.apis import IMAGE_APIS
 from facegate.request_ids import new_request_id
 from facegate.client import signed_request
 from gateway.models import Application
@@ -13,7 +13,7 @@ from gateway.pipeline import handle_call
 
 
 def build_body(api: str, images_b64: list[str]) -> bytes:
-    return json.dumps(dict(zip(APIS[api].image_fields, images_b64))).encode()
+    return json.dumps(dict(zip(IMAGE_APIS[api].image_fields, images_b64))).encode()
 
 
 def call_through_gateway(app: Application, api: str, images_b64: list[str]) -> dict:

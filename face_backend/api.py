@@ -19,7 +19,7 @@ from facegate.errors import WireError
 from face_backend import config
 from face_backend.library.service import get_library
 from face_backend.library.store import NotFound
-from facegate.apis import IMAGE_APIS
+from facegate.apis import IMAGE_APIS, MAX_COMPARE_PAIRS
 from face_backend.vision.engine import FaceEngine, NoFaceError, get_engine
 from face_backend.wire_input import load_image
 from face_backend.vision.types import Face, LivenessVerdict
@@ -113,7 +113,6 @@ def _mask(images: list[np.ndarray], engine: FaceEngine) -> dict[str, Any]:
 HANDLERS: dict[str, Callable[[list[np.ndarray], FaceEngine], Any]] = {
     "detect": _detect, "attributes": _attributes, "liveness": _liveness, "mask": _mask,
 }
-MAX_PAIRS = 32  # pairs of one batch compare call
 
 
 def _compare_side(data: dict[str, Any], n: int) -> tuple[str, str]:
@@ -140,8 +139,8 @@ def _compare_pairs(pairs: Any, engine: FaceEngine, app_id: str, request_id: str)
     """One wire reply per pair, in order; a pair's failure is its own reply, not the call's."""
     if not isinstance(pairs, list) or not all(isinstance(p, dict) for p in pairs):
         raise WireError(errors.BAD_BODY, "pairs must be a list of objects")
-    if not 1 <= len(pairs) <= MAX_PAIRS:
-        raise WireError(errors.BAD_BODY if pairs else errors.IMAGE_MISSING, f"pairs must hold 1 to {MAX_PAIRS} pairs")
+    if not 1 <= len(pairs) <= MAX_COMPARE_PAIRS:
+        raise WireError(errors.BAD_BODY if pairs else errors.IMAGE_MISSING, f"pairs must hold 1 to {MAX_COMPARE_PAIRS} pairs")
     return [_guarded(lambda pair=pair: _compare_one(pair, engine, app_id), request_id, "compare") for pair in pairs]
 
 

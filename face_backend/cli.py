@@ -7,16 +7,16 @@ import json
 import sys
 import uuid
 
-from facegate.apis import APIS
+from facegate.apis import IMAGE_APIS
 from face_backend.api import handle
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in APIS:
-        print(f"usage: facegate {{{'|'.join(APIS)}}} IMAGE [IMAGE2 for compare]", file=sys.stderr)
+    if not argv or argv[0] not in IMAGE_APIS:
+        print(f"usage: facegate {{{'|'.join(IMAGE_APIS)}}} IMAGE [IMAGE2 for compare]", file=sys.stderr)
         return 2
     api, paths = argv[0], argv[1:]
-    fields = APIS[api].image_fields
+    fields = IMAGE_APIS[api].image_fields
     if len(paths) != len(fields):
         print(f"facegate {api} needs {len(fields)} image file(s)", file=sys.stderr)
         return 2

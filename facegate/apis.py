@@ -38,6 +38,9 @@ LIBRARY_OPS: dict[str, int | str] = {
     "user/add": 1, "user/batch_add": "items", "user/get": 0, "user/delete": 0, "face/delete": 0,
     "search": 1, "multi_search": 1,
 }
+# Batch sizes of the protocol: pairs of one batch compare, items of one batch enrolment.
+MAX_COMPARE_PAIRS = 32
+MAX_BATCH_ITEMS = 100
 API_NAMES: tuple[str, ...] = tuple(APIS)
 # The APIs that run the face engine on the images of one call (all but the library).
 IMAGE_APIS: dict[str, ApiSpec] = {name: spec for name, spec in APIS.items() if spec.image_fields}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from facegate.apis import API_NAMES
+from facegate.apis import IMAGE_APIS
 
 USAGE = """usage: facegate COMMAND [ARGS]
 
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     command, rest = args[0], args[1:]
-    if command in API_NAMES:
+    if command in IMAGE_APIS:
         from face_backend.cli import main as engine_main
         return engine_main([command, *rest])
     if command == "models":

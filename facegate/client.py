@@ -269,6 +269,35 @@ class Client:
         reply, request_id = self.call("compare", [image1, image2])
         return CompareResult(similarity=float(reply["result"]), request_id=request_id)
 
+    def compare_pairs(self, pairs: list[tuple[Image | str, Image | str]]) -> list[CompareResult | FacegateError]:
+        """Batch compare (up to 32 pairs, one call each): each side a photo or a stored face_token
+        (a str that is not a file path); one result or error per pair, in order."""
+        body = {"pairs": [{**self._side(1, a), **self._side(2, b)} for a, b in pairs]}
+        reply, request_id = self.send("compare", json.dumps(body).encode())
+        return [CompareResult(similarity=float(item["result"]), request_id=request_id) if item["code"] == "0"
+                else error_class(item["code"])(item["code"], str(item.get("details", "")), request_id)
+                for item in reply["result"]]
+
+    def library(self, op: str, **fields: Any) -> dict[str, Any]:
+        """A face library operation (`group/add`, `user/add`, `search`, ...): its result.
+
+        `imageContent` may be any image the other calls take; other fields are sent as given."""
+        if "imageContent" in fields:
+            fields["imageContent"] = self._encode(fields["imageContent"])
+        reply, _request_id = self.send("library", json.dumps(fields).encode(), op)
+        return reply["result"]
+
+    def _side(self, n: int, side: Image | str) -> dict[str, str]:
+        if isinstance(side, str) and not os.path.exists(side):
+            return {f"face_token{n}": side}
+        return {APIS["compare"].image_fields[n - 1]: self._encode(side)}
+
+    def _encode(self, image: Image) -> str:
+        data = image_bytes(image)
+        if self.shrink_images:
+            data = shrink(data)
+        return base64.b64encode(data).decode("ascii")
+
     def _faces(self, api: str, image: Image) -> FacesResult:
         reply, request_id = self.call(api, [image])
         return FacesResult(faces=[Face.from_wire(f) for f in reply["result"]["face_list"]],
@@ -279,20 +308,17 @@ class Client:
         fields = APIS[api].image_fields
         if len(images) != len(fields):
             raise ValueError(f"{api} takes {len(fields)} image(s)")
-        encoded = {}
-        for name, image in zip(fields, images):
-            data = image_bytes(image)
-            if self.shrink_images:
-                data = shrink(data)
-            encoded[name] = base64.b64encode(data).decode("ascii")
-        return json.dumps(encoded).encode()
+        return json.dumps({name: self._encode(image) for name, image in zip(fields, images)}).encode()
 
     def call(self, api: str, images: list[Image]) -> tuple[dict[str, Any], str | None]:
         """The success reply and its request id, or the error family's exception."""
+        return self.send(api, self.body(api, images))
+
+    def send(self, api: str, body: bytes, op: str = "") -> tuple[dict[str, Any], str | None]:
+        """Sign and post a raw JSON body (retrying as the class says); the success reply and its id."""
         if api not in self.service_codes:
             raise ValueError(f"no service code for {api!r}; known: {sorted(self.service_codes)}")
-        body = self.body(api, images)
-        path = public_path(self.service_codes[api], api)
+        path = public_path(self.service_codes[api], api, op)
         attempt = 0
         while True:
             headers = signed_headers(self.app_key, self._app_secret, path, body, self._clock.next())

@@ -10,10 +10,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from facegate.apis import LIBRARY, LIBRARY_OPS
+from facegate.apis import LIBRARY, LIBRARY_OPS, MAX_BATCH_ITEMS, MAX_COMPARE_PAIRS
 from facegate.errors import CHARGEABLE_CODES, SUCCESS
 
-MAX_BATCH_UNITS = 100  # the backends refuse larger batches (4102), so no more is ever reserved
+# The backend refuses larger batches (4102), so no more is ever reserved.
+MAX_BATCH_UNITS = max(MAX_BATCH_ITEMS, MAX_COMPARE_PAIRS)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from facegate import errors
-from facegate.apis import APIS, GATEWAY_PREFIX, ApiSpec
+from facegate.apis import APIS, GATEWAY_PREFIX, IMAGE_APIS, MAX_BATCH_ITEMS, MAX_COMPARE_PAIRS, LIBRARY, LIBRARY_OPS, ApiSpec
 
 OPENAPI_VERSION = "3.1.0"
 LANGUAGES = ("en", "zh-hans")
@@ -123,10 +123,16 @@ def _result_schema(api: str, lang: str) -> dict[str, Any]:
     """The `result` of a successful reply, as face_backend/api.py writes it."""
     t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
     if api == "compare":
-        return {"type": "number", "minimum": 0, "maximum": 1,
-                "description": t(f"Similarity of the largest face of each image; >= {SAME_PERSON_THRESHOLD} means "
-                                 "the same person.",
-                                 f"两张图片中最大人脸的相似度；>= {SAME_PERSON_THRESHOLD} 表示同一人。")}
+        score = {"type": "number", "minimum": 0, "maximum": 1,
+                 "description": t(f"Similarity of the two subjects; >= {SAME_PERSON_THRESHOLD} means the same person.",
+                                  f"两个主体人脸的相似度；>= {SAME_PERSON_THRESHOLD} 表示同一人。")}
+        item = {"oneOf": [{"type": "object", "required": ["code", "message", "result"], "additionalProperties": False,
+                           "properties": {"code": {"const": errors.SUCCESS}, "message": {"const": "success"},
+                                          "result": score}},
+                          {"$ref": "#/components/schemas/ErrorReply"}]}
+        return {"oneOf": [score, {"type": "array", "items": item, "minItems": 1, "maxItems": MAX_COMPARE_PAIRS,
+                                  "description": t("Batch compare: one reply per pair, in order.",
+                                                   "批量比对：每对一个结果，顺序与请求一致。")}]}
     face = _face_schema(lang)
     extra: dict[str, dict[str, Any]] = {
         "detect": {},
@@ -229,40 +235,111 @@ def _components(lang: str) -> dict[str, Any]:
     }
 
 
-def _operation(spec: ApiSpec, lang: str) -> dict[str, Any]:
-    t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
+def _request_schema(spec: ApiSpec) -> dict[str, Any]:
+    image = {"$ref": "#/components/schemas/ImageBase64"}
     fields = spec.image_fields
-    success = {
-        "type": "object", "required": ["code", "message", "result"], "additionalProperties": False,
-        "properties": {"code": {"const": errors.SUCCESS}, "message": {"const": "success"},
-                       "result": _result_schema(spec.name, lang)},
-    }
-    metered = t("one call per request (a pair of images is one call)", "每次请求计一次（一对图片计一次）") \
-        if spec.name == "compare" else t("one call per image", "每张图片计一次")
+    if spec.name != "compare":
+        return {"type": "object", "required": list(fields), "properties": {field: image for field in fields}}
+    token = {"type": "string", "minLength": 1}
+    pair = {"type": "object", "properties": {fields[0]: image, fields[1]: image,
+                                             "face_token1": token, "face_token2": token}}
+    return {"oneOf": [pair, {"type": "object", "required": ["pairs"], "properties": {
+        "pairs": {"type": "array", "minItems": 1, "maxItems": MAX_COMPARE_PAIRS, "items": pair}}}]}
+
+
+def _success(result: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": ["code", "message", "result"], "additionalProperties": False,
+            "properties": {"code": {"const": errors.SUCCESS}, "message": {"const": "success"}, "result": result}}
+
+
+def _post(operation_id: str, summary: str, description: str, tag: str, request: dict[str, Any],
+          result: dict[str, Any], lang: str) -> dict[str, Any]:
+    t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
     return {
-        "operationId": spec.name,
-        "summary": t(spec.title_en, spec.title_zh),
-        "description": t(f"Metered as {metered}.", f"计量：{metered}。"),
-        "tags": [spec.name],
+        "operationId": operation_id,
+        "summary": summary,
+        "description": description,
+        "tags": [tag],
         "parameters": [{"$ref": f"#/components/parameters/{name}"}
                        for name in ("ServiceCode", "AppKey", "Timestamp", "Sign")],
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {
-                "type": "object", "required": list(fields),
-                "properties": {field: {"$ref": "#/components/schemas/ImageBase64"} for field in fields},
-            }}},
-        },
+        "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
         "responses": {
             "200": {
                 "description": t("The wire reply: success with this API's result, or an error code.",
                                  "响应：成功时带本接口的 result，失败时带错误码。"),
                 "headers": {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}},
                 "content": {"application/json": {"schema": {
-                    "oneOf": [success, {"$ref": "#/components/schemas/ErrorReply"}]}}},
+                    "oneOf": [_success(result), {"$ref": "#/components/schemas/ErrorReply"}]}}},
             },
         },
     }
+
+
+def _library_operations(lang: str) -> dict[str, dict[str, Any]]:
+    """One path per face library operation (facegate.apis.LIBRARY_OPS)."""
+    t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
+    ident = {"type": "string", "pattern": "^[A-Za-z0-9_]{1,128}$"}
+    image = {"$ref": "#/components/schemas/ImageBase64"}
+    location = {"type": "object", "properties": {k: {"type": "integer"} for k in ("top", "left", "width", "height")}}
+    user = {"type": "object", "properties": {"group_id": ident, "user_id": ident, "user_info": {"type": "string"},
+                                             "score": {"type": "number", "minimum": 0, "maximum": 1}}}
+    hits = {"type": "array", "items": user, "description": t(
+        "Users whose similarity reaches the app's operating point, best first; empty means unknown.",
+        "相似度达到应用工作点的用户，按相似度从高到低；为空表示未知人员。")}
+    add = {"type": "object", "required": ["group_id", "user_id", "imageContent"],
+           "properties": {"group_id": ident, "user_id": ident, "user_info": {"type": "string", "maxLength": 256},
+                          "imageContent": image}}
+    search = {"type": "object", "required": ["imageContent", "group_id_list"], "properties": {
+        "imageContent": image, "group_id_list": {"type": "string", "description": t(
+            "Comma-separated group ids.", "以逗号分隔的用户组 ID。")},
+        "max_user_num": {"type": "integer", "minimum": 1}, "max_face_num": {"type": "integer", "minimum": 1}}}
+    obj = lambda **props: {"type": "object", "properties": props}  # noqa: E731
+    ops: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
+        "group/add": ("Create a group", "创建用户组", obj(group_id=ident) | {"required": ["group_id"]},
+                      obj(group_id=ident)),
+        "group/delete": ("Delete a group and its faces", "删除用户组及其人脸",
+                         obj(group_id=ident) | {"required": ["group_id"]}, obj(group_id=ident, face_num={"type": "integer"})),
+        "group/list": ("List groups", "列出用户组", obj(start={"type": "integer", "minimum": 0},
+                                                       length={"type": "integer", "minimum": 1}),
+                       obj(group_id_list={"type": "array", "items": ident})),
+        "user/add": ("Enrol a face (the largest in the photo)", "注册人脸（照片中最大的人脸）", add,
+                     obj(face_token={"type": "string"}, face_location=location)),
+        "user/batch_add": ("Enrol up to 100 faces", "批量注册人脸（最多 100 个）",
+                           obj(items={"type": "array", "minItems": 1, "maxItems": MAX_BATCH_ITEMS, "items": add})
+                           | {"required": ["items"]},
+                           obj(items={"type": "array", "items": {"type": "object", "required": ["code"]}})),
+        "user/get": ("A user's faces", "查询用户的人脸",
+                     obj(group_id=ident, user_id=ident) | {"required": ["group_id", "user_id"]},
+                     obj(group_id=ident, user_id=ident, user_info={"type": ["string", "null"]},
+                         face_list={"type": "array"})),
+        "user/delete": ("Delete a user and its faces", "删除用户及其人脸",
+                        obj(group_id=ident, user_id=ident) | {"required": ["group_id", "user_id"]},
+                        obj(group_id=ident, user_id=ident, face_num={"type": "integer"})),
+        "face/delete": ("Delete one face", "删除一张人脸", obj(face_token={"type": "string"}) | {"required": ["face_token"]},
+                        obj(face_token={"type": "string"})),
+        "search": ("1:N search: who is this?", "1:N 搜索：这是谁？", search,
+                   obj(face_token={"type": "string"}, face_location=location, user_list=hits)),
+        "multi_search": ("1:N search for every face in a photo", "为照片中每张人脸做 1:N 搜索", search,
+                         obj(face_num={"type": "integer"}, face_list={"type": "array", "items": obj(
+                             face_token={"type": "string"}, face_location=location, user_list=hits)})),
+    }
+    out = {}
+    for op, (en, zh, request, result) in ops.items():
+        cost = LIBRARY_OPS[op]
+        metered = (t("one call per item", "每个条目计一次") if cost == "items"
+                   else t("one call", "计一次") if cost else t("free", "免费"))
+        out[f"{GATEWAY_PREFIX}{{service_code}}/{APIS[LIBRARY].path}/{op}"] = {"post": _post(
+            "library_" + op.replace("/", "_"), t(en, zh), t(f"Metered: {metered}.", f"计量：{metered}。"),
+            LIBRARY, request, result, lang)}
+    return out
+
+
+def _operation(spec: ApiSpec, lang: str) -> dict[str, Any]:
+    t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
+    metered = t("one call per pair of images (a batch: one per pair)", "每对图片计一次（批量：每对计一次）") \
+        if spec.name == "compare" else t("one call per image", "每张图片计一次")
+    return _post(spec.name, t(spec.title_en, spec.title_zh), t(f"Metered as {metered}.", f"计量：{metered}。"),
+                 spec.name, _request_schema(spec), _result_schema(spec.name, lang), lang)
 
 
 def build_schema(lang: str = "en", server_url: str | None = None) -> dict[str, Any]:
@@ -278,8 +355,8 @@ def build_schema(lang: str = "en", server_url: str | None = None) -> dict[str, A
             "description": t(_SIGN_EN, _SIGN_ZH) + "\n" + t("## Error codes", "## 错误码") + "\n\n" + _error_table(lang),
         },
         "tags": [{"name": spec.name, "x-displayName": t(spec.title_en, spec.title_zh)} for spec in APIS.values()],
-        "paths": {f"{GATEWAY_PREFIX}{{service_code}}/{spec.path}": {"post": _operation(spec, lang)}
-                  for spec in APIS.values()},
+        "paths": {**{f"{GATEWAY_PREFIX}{{service_code}}/{spec.path}": {"post": _operation(spec, lang)}
+                     for spec in IMAGE_APIS.values()}, **_library_operations(lang)},
         "components": _components(lang),
     }
     if server_url:

@@ -9,7 +9,7 @@ from monitoring.views import metrics
 urlpatterns = [
     # Every path that a client could mean as an API call (any case, repeated slashes) gets a wire
     # reply from the pipeline, never an HTML 404; only the canonical form names an API.
-    re_path(r"^/*[vV]1/+[aA][iI][oO][pP]/+[aA][pP][iI](?:/.*)?$", FaceApiView.as_view(), name="face-api"),
+    re_path(r"^[/]*[vV]1/+[aA][iI][oO][pP]/+[aA][pP][iI](?:/.*)?$", FaceApiView.as_view(), name="face-api"),
     path("console/", include("apps_console.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", api_schema, name="api-schema"),

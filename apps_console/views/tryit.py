@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from apps_console.access import get_app, visible_apps
 from apps_console.tryit import call_through_gateway
-from facegate.apis import APIS
+from facegate.apis import IMAGE_APIS
 from facegate.errors import BAD_BODY, error
 
 
@@ -18,7 +18,7 @@ from facegate.errors import BAD_BODY, error
 def tryit_page(request: HttpRequest) -> HttpResponse:
     return render(request, "console/tryit.html", {
         "apps": visible_apps(request.user).filter(status="active"),
-        "apis": [(name, spec) for name, spec in APIS.items()],
+        "apis": [(name, spec) for name, spec in IMAGE_APIS.items()],
         "selected_app": request.GET.get("app", ""),
     })
 
@@ -33,11 +33,11 @@ def tryit_run(request: HttpRequest) -> JsonResponse:
         payload = json.loads(request.body)
         api = payload["api"]
         images = payload["images"]
-        if api not in APIS or not isinstance(images, list) or not all(isinstance(i, str) for i in images):
+        if api not in IMAGE_APIS or not isinstance(images, list) or not all(isinstance(i, str) for i in images):
             raise ValueError
     except (ValueError, KeyError, TypeError):
         return JsonResponse(error(BAD_BODY, "expected {app, api, images: [base64...]}"), status=400)
     app = get_app(request.user, payload.get("app", ""))
-    needed = len(APIS[api].image_fields)
+    needed = len(IMAGE_APIS[api].image_fields)
     images = (images + [""] * needed)[:needed]  # a missing image gets the backend's own 4101
     return JsonResponse(call_through_gateway(app, api, images))

@@ -34,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 
 from facegate import errors
+from facegate.apis import MAX_BATCH_ITEMS
 from face_backend.library.index import EmbeddedIndex, MilvusIndex, VectorIndex
 from face_backend.library.store import (
     APP_PATTERN, ID_PATTERN, MAX_USER_INFO, AlreadyExists, AppSettings, LibraryStore, LimitReached, NotFound,
@@ -56,7 +57,7 @@ OPERATING_POINTS: dict[str, dict[str, float]] = {
 DEFAULT_OPERATING_POINT = "1e-4"
 DEFAULT_FACE_LIMIT = 100_000  # faces per app unless app/settings says otherwise
 EMBEDDING_DIMS = {"default": 128, "insightface": 512}
-MAX_BATCH = 100
+MAX_BATCH = MAX_BATCH_ITEMS
 MAX_GROUPS_PER_SEARCH = 10
 MAX_USER_NUM = 50
 MAX_FACE_NUM = 10

@@ -7,23 +7,26 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from facegate.apis import APIS, GATEWAY_PREFIX
+from facegate.apis import APIS, GATEWAY_PREFIX, LIBRARY_OPS
 
 BASE = "urn:facegate:openapi"
 
 
-def path_key(api: str) -> str:
-    return f"{GATEWAY_PREFIX}{{service_code}}/{APIS[api].path}"
+def path_key(api: str, op: str = "") -> str:
+    return f"{GATEWAY_PREFIX}{{service_code}}/{APIS[api].path}" + (f"/{op}" if op else "")
 
 
 def reply_validators(schema: dict[str, Any]) -> dict[str, Draft202012Validator]:
-    """A validator of the HTTP 200 JSON reply per API name; "#/components/..." refs resolve in `schema`."""
+    """A validator of the HTTP 200 JSON reply per API name (and "library/<op>" per library operation);
+    "#/components/..." refs resolve in `schema`."""
     registry = Registry().with_resource(BASE, Resource.from_contents(schema, default_specification=DRAFT202012))
+    targets = {api: path_key(api) for api in APIS if api != "library"}
+    targets.update({f"library/{op}": path_key("library", op) for op in LIBRARY_OPS})
     out = {}
-    for api in APIS:
-        pointer = "/paths/" + path_key(api).replace("~", "~0").replace("/", "~1") + \
+    for name, key in targets.items():
+        pointer = "/paths/" + key.replace("~", "~0").replace("/", "~1") + \
                   "/post/responses/200/content/application~1json/schema"
-        out[api] = Draft202012Validator({"$ref": f"{BASE}#{pointer}"}, registry=registry)
+        out[name] = Draft202012Validator({"$ref": f"{BASE}#{pointer}"}, registry=registry)
     return out
 
 

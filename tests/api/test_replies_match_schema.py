@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from facegate.apis import APIS, public_path
+from facegate.apis import APIS, IMAGE_APIS, public_path
 from facegate.client import shrink, signed_headers
 from tests.api.schema_check import assert_matches, reply_validators
 
@@ -30,9 +30,9 @@ def _b64(data: bytes) -> str:
 
 
 def post(api_stack, api: str, fields: dict, app=None, headers: dict | None = None, sign: bool = True,
-         body: bytes | None = None) -> dict:
+         body: bytes | None = None, op: str = "") -> dict:
     app = app or api_stack.app
-    path = public_path(app.service_codes[api], api)
+    path = public_path(app.service_codes[api], api, op)
     raw = json.dumps(fields).encode() if body is None else body
     sent = signed_headers(app.app_key, app.app_secret, path, raw) if sign else {"Content-Type": "application/json"}
     sent.update(headers or {})
@@ -113,8 +113,31 @@ def _wrong_service_code(api_stack, api: str, other_api: str, fields: dict) -> di
     return response.json()
 
 
-@pytest.mark.parametrize("api", list(APIS))
+@pytest.mark.parametrize("api", list(IMAGE_APIS))
 def test_error_replies_match(api_stack, validators, photos: Path, api):
     for expected, reply in _error_replies(api_stack, photos, api).items():
         assert reply["code"] == expected.split()[0], (api, expected, reply)
         assert_matches(validators[api], reply, f"{api} {expected}")
+
+
+def test_library_and_batch_compare_replies_match(api_stack, validators, photos: Path):
+    """Real replies of the library's operations and of a batch compare, success and error."""
+    photo = _b64(sorted(p for p in photos.glob("*.jpg") if p.stat().st_size < 2_000_000)[0].read_bytes())
+    replies = {
+        "group/add": post(api_stack, "library", {"group_id": "schema_g"}, op="group/add"),
+        "group/list": post(api_stack, "library", {}, op="group/list"),
+        "user/add": post(api_stack, "library", {"group_id": "schema_g", "user_id": "u1", "imageContent": photo},
+                         op="user/add"),
+        "search": post(api_stack, "library", {"group_id_list": "schema_g", "imageContent": photo}, op="search"),
+        "user/get": post(api_stack, "library", {"group_id": "schema_g", "user_id": "u1"}, op="user/get"),
+        "user/delete": post(api_stack, "library", {"group_id": "schema_g", "user_id": "nobody"}, op="user/delete"),
+        "face/delete": post(api_stack, "library", {}, op="face/delete"),
+    }
+    assert replies["group/add"]["code"] == "0" and replies["user/add"]["code"] == "0"
+    assert replies["user/delete"]["code"] == "4107" and replies["face/delete"]["code"] == "4101"
+    for op, reply in replies.items():
+        assert_matches(validators[f"library/{op}"], reply, f"library {op}")
+    batch = post(api_stack, "compare", {"pairs": [{"img1Base64": photo, "img2Base64": photo},
+                                                  {"img1Base64": photo, "face_token2": "missing"}]})
+    assert [item["code"] for item in batch["result"]] == ["0", "4107"]
+    assert_matches(validators["compare"], batch, "batch compare")
