@@ -5,40 +5,16 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from facegate.client import Client, FacegateError, QuotaError
-from live_procs import free_port, start_serve, stop
+from e2e_stack import admin
 
 pytestmark = pytest.mark.slow
 PY = sys.executable
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    data = tmp_path_factory.mktemp("library")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FACEGATE_BACKEND_URLS",
-                                                             "FACEGATE_BACKEND_TOKEN")}
-    env["FACEGATE_DATA_DIR"] = str(data)
-    log = data / "serve.log"
-    proc = start_serve(env, log, port, free_port(), timeout=120)
-    try:
-        yield {"base": f"http://127.0.0.1:{port}", "env": env, "log": log}
-    finally:
-        stop(proc, timeout=30, group=False)
-
-
-def admin(stack, *args: str) -> dict:
-    done = subprocess.run([PY, "-m", "facegate.cli", "admin", *args, "--json"], env=stack["env"],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")

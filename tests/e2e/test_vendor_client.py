@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +19,7 @@ import requests
 
 from facegate.apis import public_path
 from facegate.errors import CHARGEABLE_CODES
-from live_procs import free_port, start_serve, stop
+from e2e_stack import admin
 
 pytestmark = pytest.mark.slow
 
@@ -53,29 +51,6 @@ def vendor_call(request_base, app_key, app_secret, path, params):
 
 def _b64(path: Path) -> str:
     return base64.encodebytes(path.read_bytes()).decode()
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    data = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FACEGATE_BACKEND_URLS",
-                                                             "FACEGATE_BACKEND_TOKEN")}
-    env["FACEGATE_DATA_DIR"] = str(data)
-    log = data / "serve.log"
-    proc = start_serve(env, log, port, free_port(), timeout=120)
-    try:
-        yield {"base": f"http://127.0.0.1:{port}", "env": env, "log": log}
-    finally:
-        # SIGTERM to serve alone: it stops its children and exits 0.
-        assert stop(proc, timeout=30, group=False) == 0, log.read_text(errors="replace")[-3000:]
-
-
-def admin(stack, *args: str) -> dict:
-    done = subprocess.run([PY, "-m", "facegate.cli", "admin", *args, "--json"], env=stack["env"],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +136,8 @@ def test_bad_and_odd_images(shared_dir, client, name, code):
 def test_usage_shows_the_charged_calls(stack, app, client):
     # Runs last in this module: every earlier call has been settled by now.
     report = admin(stack, "usage", "--app", app["app_key"])
-    for api, used in report.items():
+    for api in ("detect", "attributes", "compare", "liveness", "mask"):
+        used = report[api]
         assert used["used_today"] == client.charged.get(api, 0), (api, used, client.charged)
         assert used["remaining"] == 500 - client.charged.get(api, 0)
 
