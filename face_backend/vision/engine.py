@@ -24,6 +24,7 @@ from face_backend.vision.liveness import LivenessModel
 from face_backend.vision.mask import MaskModel
 from face_backend.vision.packs import PACKS, pack_name
 from face_backend.vision.runtime import Once
+from face_backend.vision.subject import subject_face
 from face_backend.vision.types import Face
 
 log = logging.getLogger(__name__)
@@ -115,9 +116,9 @@ class FaceEngine:
         return self.recognizer.embed(work, _on_work(face, factor))
 
     def compare(self, img1: np.ndarray, img2: np.ndarray) -> float:
-        """Calibrated similarity of the largest faces; >= 0.5 means the same person."""
-        face1 = self._faces(img1, 1)[0]
-        face2 = self._faces(img2, 2)[0]
+        """Calibrated similarity of the photos' subjects (vision.subject); >= 0.5 means the same person."""
+        face1 = subject_face(self._faces(img1, 1), reduction(img1)[2])
+        face2 = subject_face(self._faces(img2, 2), reduction(img2)[2])
         cosine = float(self.embed(img1, face1) @ self.embed(img2, face2))
         return self.recognizer.score(cosine)
 
