@@ -20,6 +20,7 @@ from face_backend.vision.image_io import reduction
 from face_backend.vision.liveness import LivenessModel
 from face_backend.vision.mask import MaskModel
 from face_backend.vision.packs import PACKS, build, pack_name
+from face_backend.vision.subject import subject_face
 from face_backend.vision.types import AgeGender, Face, Liveness, Mask
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class FaceEngine:
 
     def subject_embedding(self, img: np.ndarray, which: int = 0) -> np.ndarray:
         """The embedding of the face compare uses for this photo; NoFaceError(which) when none."""
-        face = self._faces(img, which)[0]
+        face = subject_face(self._faces(img, which), reduction(img)[2])
         return self.embed(img, face)
 
     def similarity(self, embedding1: np.ndarray, embedding2: np.ndarray) -> float:
@@ -100,7 +101,7 @@ class FaceEngine:
         return self.recognizer.score(float(embedding1 @ embedding2))
 
     def compare(self, img1: np.ndarray, img2: np.ndarray) -> float:
-        """Calibrated similarity of the two photos' subjects; >= 0.5 means the same person."""
+        """Calibrated similarity of the photos' subjects (vision.subject); >= 0.5 means the same person."""
         return self.similarity(self.subject_embedding(img1, 1), self.subject_embedding(img2, 2))
 
     # -- lifecycle -------------------------------------------------------------------------------
