@@ -118,3 +118,17 @@ def test_sdk_imports_only_requests_and_the_standard_library():
     code = ("import sys, facegate.client; heavy = {'django', 'numpy', 'cv2', 'PIL', 'onnxruntime', 'rest_framework'}; "
             "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))")
     assert run([sys.executable, "-c", code], dict(os.environ), REPO).strip() == "[]"
+
+
+def test_command_line_remote_mode(api_stack, workdir):
+    app = api_stack.app
+    env = dict(example_env(api_stack), FACEGATE_SERVICE_CODE=app.service_codes["compare"])
+    out = run([sys.executable, "-m", "facegate.cli", "compare", "photo1.jpg", "photo2.jpg", "--url", api_stack.url,
+               "--app-key", app.app_key], env, workdir)
+    reply = json.loads(out)
+    assert reply["code"] == "0" and reply["result"] >= 0.5, reply
+    (workdir / "empty.jpg").write_bytes(b"")
+    done = subprocess.run([sys.executable, "-m", "facegate.cli", "detect", "empty.jpg", "--url", api_stack.url,
+                           "--service-code", app.service_codes["detect"]], env=env, cwd=workdir,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and json.loads(done.stdout)["code"] == "4101", done.stdout + done.stderr

@@ -118,3 +118,10 @@ def test_error_replies_match(api_stack, validators, photos: Path, api):
     for expected, reply in _error_replies(api_stack, photos, api).items():
         assert reply["code"] == expected.split()[0], (api, expected, reply)
         assert_matches(validators[api], reply, f"{api} {expected}")
+
+
+def test_body_over_the_server_limit_matches(api_stack, validators):
+    body = b'{"imageContent": "' + b"A" * (9 * 1024 * 1024) + b'"}'
+    reply = post(api_stack, "detect", {}, body=body)
+    assert reply["code"] == "4103", reply
+    assert_matches(validators["detect"], reply, "detect 9 MB body")
