@@ -50,6 +50,7 @@ def workdir(tmp_path: Path, photos: Path) -> Path:
     ["node", "examples/js/detect.mjs"],
 ], ids=["curl", "requests", "node"])
 def test_wire_examples_print_a_successful_reply(api_stack, workdir, argv):
+    assert shutil.which(argv[0]), f"{argv[0]} is needed to run this example"
     argv = [*argv[:-1], str(REPO / argv[-1]), str(workdir / "photo.jpg")]
     reply = json.loads(run(argv, example_env(api_stack), workdir))
     assert reply["code"] == "0" and reply["result"]["face_num"] == 1, reply
