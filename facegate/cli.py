@@ -13,6 +13,8 @@ USAGE = """usage: facegate COMMAND [ARGS]
   models     list, fetch and verify model files (facegate models --help)
   detect IMAGE | attributes IMAGE | liveness IMAGE | mask IMAGE | compare IMAGE1 IMAGE2
              run the face engine locally and print the API's JSON result
+  detect IMAGE --url URL [--app-key K --service-code C] ...
+             call a running facegate instead (signed by the SDK; secret from $FACEGATE_APP_SECRET)
 """
 
 
@@ -22,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     command, rest = args[0], args[1:]
+    if command in IMAGE_APIS and any(arg == "--url" or arg.startswith("--url=") for arg in rest):
+        from facegate.remote_cli import main as remote_main
+        return remote_main(command, rest)
     if command in IMAGE_APIS:
         from face_backend.cli import main as engine_main
         return engine_main([command, *rest])

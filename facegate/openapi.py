@@ -7,6 +7,7 @@ English and Simplified Chinese (`lang="zh-hans"`), the same schema with translat
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from facegate import errors
@@ -94,7 +95,7 @@ def _text(lang: str, en: str, zh: str) -> str:
 
 
 def _face_schema(lang: str) -> dict[str, Any]:
-    t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
+    t = partial(_text, lang)
     integer = {"type": "integer"}
     return {
         "type": "object",
@@ -121,7 +122,7 @@ def _face_schema(lang: str) -> dict[str, Any]:
 
 def _result_schema(api: str, lang: str) -> dict[str, Any]:
     """The `result` of a successful reply, as face_backend/api.py writes it."""
-    t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
+    t = partial(_text, lang)
     if api == "compare":
         score = {"type": "number", "minimum": 0, "maximum": 1,
                  "description": t(f"Similarity of the two subjects; >= {SAME_PERSON_THRESHOLD} means the same person.",
@@ -169,32 +170,34 @@ def _result_schema(api: str, lang: str) -> dict[str, Any]:
     }
 
 
+def _meaning(code: str, lang: str) -> str:
+    return _text(lang, *ERROR_MEANINGS.get(code, (errors.MESSAGES[code],) * 2))
+
+
 def _error_codes(lang: str) -> list[dict[str, Any]]:
     out = []
     for code in sorted(errors.MESSAGES):
-        en, zh = ERROR_MEANINGS.get(code, (errors.MESSAGES[code], errors.MESSAGES[code]))
         charged = code in errors.CHARGEABLE_CODES
-        out.append({"const": code, "title": code,
-                    "description": _text(lang, en, zh) + _text(lang, " — charged" if charged else " — not charged",
-                                                               "（计费）" if charged else "（不计费）"),
-                    "x-charged": charged})
+        note = _text(lang, " — charged" if charged else " — not charged", "（计费）" if charged else "（不计费）")
+        out.append({"const": code, "title": code, "description": _meaning(code, lang) + note, "x-charged": charged})
     return out
 
 
 def _error_table(lang: str) -> str:
-    head = _text(lang, "| code | meaning | charged |\n|---|---|---|", "| 错误码 | 含义 | 计费 |\n|---|---|---|")
-    rows = []
-    for item in _error_codes(lang):
-        en, zh = ERROR_MEANINGS.get(item["const"], (errors.MESSAGES[item["const"]],) * 2)
-        yes_no = _text(lang, "yes" if item["x-charged"] else "no", "是" if item["x-charged"] else "否")
-        rows.append(f"| {item['const']} | {_text(lang, en, zh)} | {yes_no} |")
-    return "\n".join([head, *rows])
+    rows = [_text(lang, "| code | meaning | charged |", "| 错误码 | 含义 | 计费 |"), "|---|---|---|"]
+    for code in sorted(errors.MESSAGES):
+        charged = code in errors.CHARGEABLE_CODES
+        rows.append(f"| {code} | {_meaning(code, lang)} | "
+                    f"{_text(lang, 'yes' if charged else 'no', '是' if charged else '否')} |")
+    return "\n".join(rows)
 
 
 def _components(lang: str) -> dict[str, Any]:
-    t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
-    header = lambda name, schema, en, zh: {  # noqa: E731
-        "name": name, "in": "header", "required": True, "schema": schema, "description": t(en, zh)}
+    t = partial(_text, lang)
+
+    def header(name: str, schema: dict[str, Any], en: str, zh: str) -> dict[str, Any]:
+        return {"name": name, "in": "header", "required": True, "schema": schema, "description": t(en, zh)}
+
     return {
         "parameters": {
             "ServiceCode": {"name": "service_code", "in": "path", "required": True,
@@ -254,7 +257,7 @@ def _success(result: dict[str, Any]) -> dict[str, Any]:
 
 def _post(operation_id: str, summary: str, description: str, tag: str, request: dict[str, Any],
           result: dict[str, Any], lang: str) -> dict[str, Any]:
-    t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
+    t = partial(_text, lang)
     return {
         "operationId": operation_id,
         "summary": summary,
@@ -277,7 +280,7 @@ def _post(operation_id: str, summary: str, description: str, tag: str, request: 
 
 def _library_operations(lang: str) -> dict[str, dict[str, Any]]:
     """One path per face library operation (facegate.apis.LIBRARY_OPS)."""
-    t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
+    t = partial(_text, lang)
     ident = {"type": "string", "pattern": "^[A-Za-z0-9_]{1,128}$"}
     image = {"$ref": "#/components/schemas/ImageBase64"}
     location = {"type": "object", "properties": {k: {"type": "integer"} for k in ("top", "left", "width", "height")}}
@@ -335,7 +338,7 @@ def _library_operations(lang: str) -> dict[str, dict[str, Any]]:
 
 
 def _operation(spec: ApiSpec, lang: str) -> dict[str, Any]:
-    t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
+    t = partial(_text, lang)
     metered = t("one call per pair of images (a batch: one per pair)", "每对图片计一次（批量：每对计一次）") \
         if spec.name == "compare" else t("one call per image", "每张图片计一次")
     return _post(spec.name, t(spec.title_en, spec.title_zh), t(f"Metered as {metered}.", f"计量：{metered}。"),
@@ -346,7 +349,7 @@ def build_schema(lang: str = "en", server_url: str | None = None) -> dict[str, A
     """The OpenAPI 3.1 document in `lang` ("en" or "zh-hans"); `server_url` is where the site runs."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; one of {LANGUAGES}")
-    t = lambda en, zh: _text(lang, en, zh)  # noqa: E731
+    t = partial(_text, lang)
     schema: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {

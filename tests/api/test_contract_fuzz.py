@@ -2,7 +2,8 @@
 headers, paths and bodies) and sends them to `facegate serve`; two in three are signed with a real
 app's key so the fuzzed bodies get past authentication to the face backend. Every reply must be a
 declared status with the declared content type and headers, match the reply schema, and never be
-an HTTP 5xx or a 5000. Bounded: at most 120 cases and 10 s per API."""
+an HTTP 5xx or a 5000. Bounded: at most 120 cases and 10 s per API;
+derandomized, so every run sends the same cases and a failure reproduces."""
 from __future__ import annotations
 
 import json

@@ -50,6 +50,7 @@ def workdir(tmp_path: Path, photos: Path) -> Path:
     ["node", "examples/js/detect.mjs"],
 ], ids=["curl", "requests", "node"])
 def test_wire_examples_print_a_successful_reply(api_stack, workdir, argv):
+    assert shutil.which(argv[0]), f"{argv[0]} is needed to run this example"
     argv = [*argv[:-1], str(REPO / argv[-1]), str(workdir / "photo.jpg")]
     reply = json.loads(run(argv, example_env(api_stack), workdir))
     assert reply["code"] == "0" and reply["result"]["face_num"] == 1, reply
@@ -118,3 +119,17 @@ def test_sdk_imports_only_requests_and_the_standard_library():
     code = ("import sys, facegate.client; heavy = {'django', 'numpy', 'cv2', 'PIL', 'onnxruntime', 'rest_framework'}; "
             "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))")
     assert run([sys.executable, "-c", code], dict(os.environ), REPO).strip() == "[]"
+
+
+def test_command_line_remote_mode(api_stack, workdir):
+    app = api_stack.app
+    env = dict(example_env(api_stack), FACEGATE_SERVICE_CODE=app.service_codes["compare"])
+    out = run([sys.executable, "-m", "facegate.cli", "compare", "photo1.jpg", "photo2.jpg", "--url", api_stack.url,
+               "--app-key", app.app_key], env, workdir)
+    reply = json.loads(out)
+    assert reply["code"] == "0" and reply["result"] >= 0.5, reply
+    (workdir / "empty.jpg").write_bytes(b"")
+    done = subprocess.run([sys.executable, "-m", "facegate.cli", "detect", "empty.jpg", "--url", api_stack.url,
+                           "--service-code", app.service_codes["detect"]], env=env, cwd=workdir,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and json.loads(done.stdout)["code"] == "4101", done.stdout + done.stderr

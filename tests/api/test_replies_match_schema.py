@@ -141,3 +141,10 @@ def test_library_and_batch_compare_replies_match(api_stack, validators, photos: 
                                                   {"img1Base64": photo, "face_token2": "missing"}]})
     assert [item["code"] for item in batch["result"]] == ["0", "4107"]
     assert_matches(validators["compare"], batch, "batch compare")
+
+
+def test_body_over_the_server_limit_matches(api_stack, validators):
+    body = b'{"imageContent": "' + b"A" * (9 * 1024 * 1024) + b'"}'
+    reply = post(api_stack, "detect", {}, body=body)
+    assert reply["code"] == "4103", reply
+    assert_matches(validators["detect"], reply, "detect 9 MB body")

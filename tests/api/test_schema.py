@@ -55,3 +55,16 @@ def test_unknown_lang_falls_back_and_zh_prefix_is_chinese(api_stack):
     zh = requests.get(f"{api_stack.url}/api/schema/", params={"lang": "zh-CN"}, timeout=30).json()
     assert fr["info"]["title"] == build_schema("en")["info"]["title"]
     assert zh["info"]["title"] == build_schema("zh-hans")["info"]["title"]
+
+
+@pytest.mark.django_db
+def test_reference_page_is_public_and_in_the_console_navigation(client, django_user_model):
+    page = client.get("/console/reference/")
+    assert page.status_code == 200 and b'data-spec="/api/schema/?lang=en"' in page.content
+    assert b"vendor/redoc/redoc.standalone.js" in page.content
+    user = django_user_model.objects.create_user("ref@example.com", "ref@example.com", "pw-123456")
+    client.force_login(user)
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/console/"})
+    home = client.get("/console/apps/").content.decode()
+    assert 'href="/console/reference/"' in home and "接口文档" in home
+    assert b'data-spec="/api/schema/?lang=zh-hans"' in client.get("/console/reference/").content

@@ -3,6 +3,7 @@ shrinking, typed results, error families, retries and strictly increasing timest
 from __future__ import annotations
 
 import json
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -119,3 +120,16 @@ def test_connection_errors_are_retried_with_a_fresh_sign(photos: Path):
     with pytest.raises(TransportError):
         client.detect(photos / "009_C.jpg")
     assert len(session.signs) == 3 and len(set(session.signs)) == 3
+
+
+def test_read_timeout_is_raised_without_a_retry(photos: Path):
+    # A socket that accepts connections (the kernel's backlog) but never answers: the read times out.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        session = CountingSession()
+        client = Client(f"http://127.0.0.1:{silent.getsockname()[1]}", "key", "secret", {"detect": "code"},
+                        timeout=(2, 0.5), retries=2, backoff=0.01, session=session)
+        with pytest.raises(TransportError) as failed:
+            client.detect(photos / "009_C.jpg")
+    assert "ReadTimeout" in failed.value.details and len(session.signs) == 1
