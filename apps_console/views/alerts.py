@@ -1,11 +1,13 @@
 """Alerts: the raised alerts (time, rule, values, app), acknowledge, and the alert rules per app."""
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps_console.access import get_app, visible_alerts, visible_apps
@@ -27,6 +29,7 @@ def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(visible_alerts(request.user), pk=alert_id)
     if alert.acknowledged_at is None:
         alert_service.acknowledge(alert, request.user)
+        messages.success(request, _("Alert acknowledged."))
     target = request.POST.get("next", "")
     # Only a path on this site: an acknowledge form must not become an open redirect.
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -46,7 +49,8 @@ def alert_rules(request: HttpRequest, app_id: int) -> HttpResponse:
         if all(form.is_valid() for _rule, form in forms):
             with transaction.atomic():
                 for rule, form in forms:
-                    alert_service.update_rule(rule, **form.cleaned_data)
+                    alert_service.update_rule(rule, **form.cleaned_data, actor=request.user)
+            messages.success(request, _("Alert rules saved."))
             return redirect("console:alert-rules", app_id=app.pk)
         return render(request, "console/alert_rules.html", {"app": app, "forms": forms}, status=400)
     return render(request, "console/alert_rules.html", {"app": app, "forms": forms})
