@@ -7,6 +7,7 @@ before the gateway sees it."""
 from __future__ import annotations
 
 import json
+import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps_console.access import get_app, visible_apps
+from apps_console.compare_faces import largest_faces
 from apps_console.labels import NEXT_STEPS, RESULT_CODES, api_title
 from apps_console.overview import app_overview
 from apps_console.tryit import call_through_gateway
@@ -55,7 +57,8 @@ def _photo_bytes(b64: str) -> int:
 @require_POST
 def tryit_run(request: HttpRequest) -> JsonResponse:
     """JSON {"app": id, "api": name, "images": [base64, ...]} → {"reply": the gateway's wire reply,
-    "charged": whether the call counted, "remaining": calls left for this app and API}.
+    "charged": whether the call counted, "remaining": calls left for this app and API, and for a
+    successful compare "faces": the compared face of each photo, for its box}.
 
     CSRF-protected like every POST (the page sends the token in X-CSRFToken)."""
     try:
@@ -77,4 +80,7 @@ def tryit_run(request: HttpRequest) -> JsonResponse:
         reply = call_through_gateway(app, api, images, request.META.get("REMOTE_ADDR", ""))
         # Which replies count is billing's rule (facegate.errors); the page only reports it.
         charged = reply.get("code") in errors.CHARGEABLE_CODES
-    return JsonResponse({"reply": reply, "charged": charged, "remaining": _remaining(app).get(api, 0)})
+    answer = {"reply": reply, "charged": charged, "remaining": _remaining(app).get(api, 0)}
+    if api == "compare" and reply.get("code") == errors.SUCCESS:
+        answer["faces"] = largest_faces(images, uuid.uuid4().hex)
+    return JsonResponse(answer)

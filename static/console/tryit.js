@@ -137,12 +137,13 @@
   }
 
   // Boxes, landmarks and a number per face; the words go to the cards, so nothing collides on the photo.
-  function drawFaces(ctx, faces) {
+  function drawFaces(ctx, faces, fixedColour) {
     var canvas = ctx.canvas;
     var shown = canvas.getBoundingClientRect().width || canvas.width;
     var unit = Math.max(1, canvas.width / shown);  // one screen pixel, in image pixels
     faces.forEach(function (face, i) {
-      var box = face.face_location, colour = {bad: BAD, caution: CAUTION}[faceColour(verdicts(face))] || BOX;
+      var box = face.face_location;
+      var colour = fixedColour || {bad: BAD, caution: CAUTION}[faceColour(verdicts(face))] || BOX;
       ctx.lineWidth = 2.5 * unit;
       ctx.strokeStyle = colour;
       ctx.strokeRect(box.left, box.top, box.width, box.height);
@@ -257,6 +258,14 @@
           showError(reply.code, reply.details, summary);
         } else if (typeof reply.result === "number") {
           showSimilarity(reply.result, summary);
+          var colour = reply.result >= 0.5 ? GOOD : BAD;
+          var ctx2 = document.getElementById("try-canvas2").getContext("2d");
+          var boxes = 0;
+          [ctx1, pictures[1] ? ctx2 : null].forEach(function (ctx, i) {
+            var face = (answer.faces || [])[i];
+            if (ctx && face) { drawFaces(ctx, [face], colour); boxes += 1; }
+          });
+          document.body.dataset.tryBoxes = String(boxes);
         } else {
           var p = document.createElement("p");
           p.textContent = fill(t.faces, {n: reply.result.face_num});

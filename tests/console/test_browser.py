@@ -247,6 +247,7 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
                    shared_dir / "data" / "photos" / "005_A.jpg")
     assert same["code"] == "0" and same["result"] >= 0.5
     assert "Same person" in page.locator("#try-similarity").inner_text()
+    assert page.evaluate("document.body.dataset.tryBoxes") == "2"  # the compared face boxed on both photos
     left, right = (page.locator(f"#try-canvas{i}").bounding_box() for i in (1, 2))
     assert right["x"] > left["x"] + left["width"] - 1 and abs(right["y"] - left["y"]) < 5
     shot(page, "09-try-it-compare")

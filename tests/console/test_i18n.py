@@ -66,3 +66,21 @@ def test_english_pages_show_english_liveness_words(zh_client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/console/"})
     page = client.get(f"/console/try/?app={ids['app']}").content.decode()
     assert 'data-live="Live face"' in page and "活体" not in page
+
+
+def test_committed_catalog_is_compiled_from_the_po(tmp_path):
+    """The .mo is committed (running the console needs no gettext tools); it must hold what the .po says."""
+    import gettext
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("msgfmt") is None:
+        pytest.skip("msgfmt (GNU gettext) not installed")
+    folder = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES"
+    fresh = tmp_path / "django.mo"
+    subprocess.run(["msgfmt", "--check", "-o", str(fresh), str(folder / "django.po")], check=True,
+                   capture_output=True)
+    with open(folder / "django.mo", "rb") as committed, open(fresh, "rb") as compiled:
+        assert gettext.GNUTranslations(committed)._catalog == gettext.GNUTranslations(compiled)._catalog, \
+            "run: msgfmt -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po"
