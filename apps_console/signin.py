@@ -14,10 +14,8 @@ from apps_console.models import SignInFailure
 
 
 def _limits() -> tuple[int, int, timedelta, timedelta]:
-    return (int(getattr(settings, "FACEGATE_SIGNIN_MAX_FAILURES", 5)),
-            int(getattr(settings, "FACEGATE_SIGNIN_ADDRESS_MAX_FAILURES", 20)),
-            timedelta(seconds=int(getattr(settings, "FACEGATE_SIGNIN_WINDOW_S", 900))),
-            timedelta(seconds=int(getattr(settings, "FACEGATE_SIGNIN_LOCK_S", 900))))
+    return (settings.FACEGATE_SIGNIN_MAX_FAILURES, settings.FACEGATE_SIGNIN_ADDRESS_MAX_FAILURES,
+            timedelta(seconds=settings.FACEGATE_SIGNIN_WINDOW_S), timedelta(seconds=settings.FACEGATE_SIGNIN_LOCK_S))
 
 
 def _keys(account: str, address: str) -> list[tuple[str, int]]:

@@ -1,8 +1,11 @@
 """Alerts: the raised alerts (time, rule, values, app), acknowledge, and the alert rules per app."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +17,7 @@ from apps_console.access import get_app, visible_alerts, visible_apps
 from apps_console.forms import AlertRuleForm
 from monitoring import alerts as alert_service
 from monitoring import queries
+from monitoring.models import AlertRule
 
 
 @login_required
@@ -37,6 +41,20 @@ def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
     return redirect(target)
 
 
+def _save_rules(forms: list[tuple[AlertRule, AlertRuleForm]], actor: Any) -> bool:
+    """Save every rule or none; a rule the service refuses (e.g. a webhook address it does not allow)
+    puts the reason on that rule's form instead of a 500."""
+    try:
+        with transaction.atomic():
+            for rule, form in forms:
+                failing = form
+                alert_service.update_rule(rule, **form.cleaned_data, actor=actor)
+    except ValidationError:
+        failing.add_error("webhook_url", _("This address cannot receive alerts: use a public http(s) URL."))
+        return False
+    return True
+
+
 @login_required
 def alert_rules(request: HttpRequest, app_id: int) -> HttpResponse:
     app = get_app(request.user, app_id)
@@ -46,10 +64,7 @@ def alert_rules(request: HttpRequest, app_id: int) -> HttpResponse:
                                            "webhook_url": rule.webhook_url}))
              for rule in rules]
     if request.method == "POST":
-        if all(form.is_valid() for _rule, form in forms):
-            with transaction.atomic():
-                for rule, form in forms:
-                    alert_service.update_rule(rule, **form.cleaned_data, actor=request.user)
+        if all(form.is_valid() for _rule, form in forms) and _save_rules(forms, request.user):
             messages.success(request, _("Alert rules saved."))
             return redirect("console:alert-rules", app_id=app.pk)
         return render(request, "console/alert_rules.html", {"app": app, "forms": forms}, status=400)

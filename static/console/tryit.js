@@ -27,13 +27,12 @@
     if (n === undefined) { n = ((data.remaining[appSelect.value] || {})[apiSelect.value]) || 0; }
     if (n > 0) { box.textContent = fill(t.remaining, {n: numbers.format(n)}); return; }
     box.appendChild(document.createTextNode(t.remainingNone + " "));
-    box.appendChild(buyLink());
+    box.appendChild(buyLink(false));
   }
-  function buyLink() {
+  function buyLink(asButton) {
     var a = document.createElement("a");
     a.href = data.buyUrl + "?app=" + encodeURIComponent(appSelect.value) + "&api=" + encodeURIComponent(apiSelect.value);
-    a.className = "button primary";
-    a.id = "try-buy";
+    if (asButton) { a.className = "button primary"; a.id = "try-buy"; }
     a.textContent = t.buy;
     return a;
   }
@@ -195,7 +194,7 @@
     if (step) {
       var p = document.createElement("p");
       p.textContent = step + " ";
-      if (code === "4291") { p.appendChild(buyLink()); }
+      if (code === "4291") { p.appendChild(buyLink(true)); }
       box.appendChild(p);
     }
     summary.appendChild(box);

@@ -185,6 +185,13 @@ def test_acknowledge_alert_and_rules(users):
     assert rules["error_rate"].webhook_url == "https://hooks.example.com/x"
     form["pack_low-threshold"] = "-1"
     assert client.post(f"/console/apps/{app.pk}/alert-rules/", form).status_code == 400
+    # A webhook the service refuses (the form alone would take ftp://) is an error on that rule, not a 500,
+    # and no rule is half saved.
+    form["pack_low-threshold"] = "30"
+    form["error_rate-webhook_url"] = "ftp://hooks.example.com/x"
+    refused = client.post(f"/console/apps/{app.pk}/alert-rules/", form)
+    assert refused.status_code == 400 and "cannot receive alerts" in refused.content.decode()
+    assert {r.kind: r for r in alert_service.rules_for(app)}["pack_low"].threshold == 25
 
 
 def test_monitoring_data_endpoint(users):
