@@ -49,6 +49,10 @@ RESULT_CODES = {
     errors.RATE_LIMITED: gettext_lazy("Too many requests"),
 }
 
+# The vendor's wire value of FaceAntiSpoofing for a live face (the other is "非活体人脸"); the page shows
+# its own words for it in either language.
+LIVE_FACE_WIRE_VALUE = "活体人脸"
+
 NEXT_STEPS = {
     errors.UNKNOWN_APP: gettext_lazy("Enable the app on its page, then try again."),
     errors.IMAGE_MISSING: gettext_lazy("Choose a photo first."),

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from apps_console.access import get_app, visible_apps
 from apps_console.compare_faces import largest_faces
-from apps_console.labels import NEXT_STEPS, RESULT_CODES, api_title
+from apps_console.labels import LIVE_FACE_WIRE_VALUE, NEXT_STEPS, RESULT_CODES, api_title
 from apps_console.overview import app_overview
 from apps_console.tryit import call_through_gateway
 from facegate import errors
@@ -45,6 +45,7 @@ def tryit_page(request: HttpRequest) -> HttpResponse:
             "codes": {code: str(label) for code, label in RESULT_CODES.items()},
             "nextSteps": {code: str(step) for code, step in NEXT_STEPS.items()},
             "buyUrl": reverse("console:buy"),
+            "liveValue": LIVE_FACE_WIRE_VALUE,
         },
     })
 

@@ -117,7 +117,7 @@
       rows.push([t.age, face.age, ""]);
     }
     if (face.FaceAntiSpoofing) {
-      var live = face.FaceAntiSpoofing === "活体人脸";
+      var live = face.FaceAntiSpoofing === data.liveValue;
       rows.push([t.liveness, (live ? t.live : t.spoof) + " · " + t.score + " " + Number(face.liveness_score).toFixed(2),
                  live ? "good" : "bad"]);
     }
