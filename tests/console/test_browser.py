@@ -142,7 +142,8 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     assert len(secret) >= 16 and len(key) == 32
     assert page.locator("code.request-url[data-api=detect]").inner_text() == stack.url + public_path(detect_code, "detect")
     page.click("button.copy[data-copy=app-secret]")
-    assert page.locator("button.copy[data-copy=app-secret]").inner_text() == "Copied"
+    # The clipboard write is asynchronous; the button says "Copied" once it is done (for 2 s).
+    page.wait_for_selector("button.copy.done[data-copy=app-secret]:text-is('Copied')")
     assert page.evaluate("navigator.clipboard.readText()") == secret
     shot(page, "02-app-created")
     app_id = page.locator("#monitor-app").get_attribute("href").split("app=")[1]
