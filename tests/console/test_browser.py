@@ -296,13 +296,14 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     page.wait_for_url("**/console/login/")
 
 
-def test_every_page_in_both_languages_on_desktop_and_phone(stack: Stack, browser):
+def test_every_page_in_both_languages_on_desktop_and_phone(stack: Stack, browser, photo: Path):
     """Every page at 1366 and 390 px, English and Chinese: a screenshot each, no sideways scrolling,
     no English words on the Chinese pages, and on phones a folded navigation in a short header."""
     seeded = subprocess.run([sys.executable, "-m", "tests.console.seed", USER], env=stack.env, cwd=REPO,
                             capture_output=True, text=True, timeout=120)
     assert seeded.returncode == 0, seeded.stderr
-    pages = console_pages(json.loads(seeded.stdout.strip().splitlines()[-1]))
+    ids = json.loads(seeded.stdout.strip().splitlines()[-1])
+    pages = console_pages(ids)
     problems = []
     for width in (1366, 390):
         page = new_page(browser, width)
@@ -327,5 +328,10 @@ def test_every_page_in_both_languages_on_desktop_and_phone(stack: Stack, browser
                 assert page.locator("nav a[data-nav=orders]").is_visible()
                 shot(page, f"page-{width}-{lang}-menu-open")
                 no_sideways_scroll(page)
+                # A Try it result on a phone: photo, then the face cards, still one column.
+                page.goto(f"{stack.url}/console/try/?app={ids['app']}")
+                assert run_try(page, "detect", photo)["code"] == "0"
+                no_sideways_scroll(page)
+                shot(page, f"page-{width}-{lang}-tryit-result")
         page.context.close()
     assert not problems, "\n".join(problems)
