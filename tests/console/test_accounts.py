@@ -112,3 +112,18 @@ def test_audit_log_records_owner_and_admin_actions(alice):
     app.refresh_from_db()
     services.set_status(app, True)
     assert AuditEvent.objects.filter(action="app_enabled", actor__isnull=True).exists()
+
+
+def test_the_admin_sign_in_is_throttled_too(alice):
+    get_user_model().objects.filter(pk=alice.pk).update(is_staff=True, is_superuser=True)
+    client = Client()
+    for _ in range(5):
+        client.post("/admin/login/?next=/admin/", {"username": EMAIL, "password": "nope"}, REMOTE_ADDR="203.0.113.8")
+    locked = client.post("/admin/login/?next=/admin/", {"username": EMAIL, "password": PASSWORD},
+                         REMOTE_ADDR="203.0.113.8")
+    assert locked.status_code == 429
+    SignInFailure.objects.all().delete()
+    ok = client.post("/admin/login/?next=/admin/", {"username": EMAIL, "password": PASSWORD, "next": "/admin/"},
+                     REMOTE_ADDR="203.0.113.8")
+    assert ok.status_code == 302 and ok["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
