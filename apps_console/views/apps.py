@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from apps_console import reveal
 from apps_console.access import get_app, visible_apps
 from apps_console.examples import examples_for
-from apps_console.labels import lang_is_zh
 from apps_console.forms import CreateAppForm
+from apps_console.labels import lang_is_zh
 from apps_console.overview import app_overview
 from billing import quota
 from gateway import services
