@@ -26,8 +26,8 @@ serve: install
 
 # Browser tests need Debian's chromium (tools/ensure_services.sh installs it when missing).
 # The whole suite on SQLite, then the database suites again on PostgreSQL + Redis
-# (tools/ensure_services.sh finds them or starts its own); the console view tests run there too. pytest's exit code 5 ("no tests") passes.
-DB_SUITES ?= tests/gateway tests/billing tests/monitoring tests/console/test_views.py
+# (tools/ensure_services.sh finds them or starts its own); the console view and account tests run there too. pytest's exit code 5 ("no tests") passes.
+DB_SUITES ?= tests/gateway tests/billing tests/monitoring tests/console/test_views.py tests/console/test_accounts.py
 test: install
 	bash -c 'set -uo pipefail; source tools/ensure_services.sh || exit 1; \
 	  run() { "$$@"; rc=$$?; [ $$rc -eq 5 ] && rc=0; return $$rc; }; \

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from apps_console.labels import api_title
 from billing.orders import MAX_QUANTITY
 from facegate.apis import APIS
 from gateway.models import APP_NAME_MAX, APP_NAME_MIN, Application
@@ -14,8 +14,7 @@ from gateway.models import APP_NAME_MAX, APP_NAME_MIN, Application
 
 def api_choices() -> list[tuple[str, str]]:
     # Evaluated at render time (callable choices), so the titles follow the active language.
-    zh = (get_language() or "").startswith("zh")
-    return [(name, spec.title_zh if zh else spec.title_en) for name, spec in APIS.items()]
+    return [(name, api_title(name)) for name in APIS]
 
 
 def tier_choices() -> list[tuple[str, str]]:
@@ -46,6 +45,7 @@ class BuyForm(forms.Form):
         super().__init__(*args, **kwargs)
         if apps is not None:
             self.fields["application"].queryset = apps
+        self.fields["application"].label_from_instance = lambda app: app.name
 
 
 class AlertRuleForm(forms.Form):

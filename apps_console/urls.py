@@ -4,12 +4,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.static import serve
 
-from apps_console.views import alerts, apps, buy, monitor, reference, tryit
+from apps_console.views import account, alerts, apps, buy, monitor, reference, tryit
 
 app_name = "console"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="console/login.html",
-                                                redirect_authenticated_user=True), name="login"),
+    path("login/", account.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", apps.app_list, name="home"),
     path("apps/", apps.app_list, name="apps"),
@@ -22,6 +21,9 @@ urlpatterns = [
     path("orders/", buy.order_list, name="orders"),
     path("orders/<int:order_id>/", buy.order_detail, name="order-detail"),
     path("orders/<int:order_id>/pay/", buy.order_pay, name="order-pay"),
+    path("orders/<int:order_id>/cancel/", buy.order_cancel, name="order-cancel"),
+    path("account/password/", account.password_change, name="password"),
+    path("account/activity/", account.audit_log, name="audit"),
     path("monitoring/", monitor.monitoring_page, name="monitoring"),
     path("monitoring/data/", monitor.monitoring_data, name="monitoring-data"),
     path("alerts/", alerts.alert_list, name="alerts"),

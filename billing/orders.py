@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import record
 from billing.models import Order, ResourcePack
 from billing.payments import get_provider
 from facegate.apis import APIS
@@ -68,6 +70,22 @@ def pay_order(order: Order, payer) -> Order:
         ])
         order.status = Order.Status.ACTIVE
         order.save(update_fields=["status"])
+        record(AuditEvent.Action.ORDER_PAID, payer, order.application, order=order.pk, amount=str(order.amount),
+               currency=order.currency, api=order.api, packs=order.quantity, calls_per_pack=order.calls_per_pack)
+    return order
+
+
+def cancel_order(order: Order, actor=None) -> Order:
+    """Cancel an unpaid order; a paid (or already cancelled) order cannot be cancelled."""
+    with transaction.atomic():
+        # Locked like pay_order, so a cancel racing a payment leaves exactly one of them done.
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != Order.Status.CREATED:
+            raise ValidationError(f"Order {order.pk} is {order.status}, not cancellable.", code="status")
+        order.status = Order.Status.CANCELLED
+        order.save(update_fields=["status"])
+        record(AuditEvent.Action.ORDER_CANCELLED, actor, order.application, order=order.pk,
+               amount=str(order.amount), currency=order.currency)
     return order
 
 
@@ -79,7 +97,10 @@ def grant_pack(app: Application, api: str, calls: int, days: int, granted_by=Non
     if int(days) < 1:
         raise ValidationError("Days must be at least 1.", code="days")
     now = timezone.now()
-    return ResourcePack.objects.create(
-        application=app, api=api, calls_total=int(calls), starts_at=now,
-        expires_at=now + timedelta(days=int(days)), source=ResourcePack.Source.GRANT, granted_by=granted_by,
-    )
+    with transaction.atomic():
+        pack = ResourcePack.objects.create(
+            application=app, api=api, calls_total=int(calls), starts_at=now,
+            expires_at=now + timedelta(days=int(days)), source=ResourcePack.Source.GRANT, granted_by=granted_by,
+        )
+        record(AuditEvent.Action.PACK_GRANTED, granted_by, app, api=api, calls=int(calls), days=int(days))
+    return pack

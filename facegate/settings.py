@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "billing",
     "monitoring",
     "apps_console",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -73,8 +74,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "apps_console.passwords.AccountNameValidator"},
 ]
 LOGIN_URL = "/console/login/"
 LOGIN_REDIRECT_URL = "/console/"
@@ -161,6 +165,11 @@ FACEGATE_METRICS_TOKEN = os.environ.get("FACEGATE_METRICS_TOKEN", "")
 FACEGATE_ALERT_MIN_CALLS = config.env_int("FACEGATE_ALERT_MIN_CALLS", 20)
 # Seconds between the rate-rule checks that recorded calls trigger per (app, API); 0 = every call.
 FACEGATE_ALERT_CHECK_SECONDS = config.env_float("FACEGATE_ALERT_CHECK_SECONDS", 5.0)
+# Console sign-in: this many failures of one account (or from one address) within the window lock it.
+FACEGATE_SIGNIN_MAX_FAILURES = config.env_int("FACEGATE_SIGNIN_MAX_FAILURES", 5)
+FACEGATE_SIGNIN_ADDRESS_MAX_FAILURES = config.env_int("FACEGATE_SIGNIN_ADDRESS_MAX_FAILURES", 20)
+FACEGATE_SIGNIN_WINDOW_S = config.env_int("FACEGATE_SIGNIN_WINDOW_S", 900)
+FACEGATE_SIGNIN_LOCK_S = config.env_int("FACEGATE_SIGNIN_LOCK_S", 900)
 
 LOGGING = {
     "version": 1,

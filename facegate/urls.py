@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from apps_console.views.account import SignInView
 from gateway.schema import api_schema
 from gateway.views import FaceApiView, healthz
 from monitoring.views import metrics
@@ -15,6 +16,8 @@ urlpatterns = [
     path("api/schema/", api_schema, name="api-schema"),
     path("metrics", metrics, name="metrics"),
     path("healthz", healthz, name="healthz"),
+    # The admin signs in through the console's throttled sign-in (then returns to ?next=/admin/…).
+    path("admin/login/", SignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/console/", permanent=False)),
 ]

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import record
 from facegate.apis import API_NAMES
 from gateway.models import APP_NAME_MAX, APP_NAME_MIN, Application, ServiceCode, new_app_key, new_service_code
 
@@ -20,10 +22,11 @@ def validate_app_name(name: str) -> str:
     return cleaned
 
 
-def create_application(owner, name: str, description: str = "") -> tuple[Application, str]:
+def create_application(owner, name: str, description: str = "", actor=None) -> tuple[Application, str]:
     """Create an app with a fresh AppKey, AppSecret and one service code per API.
 
     Returns the app and the plain AppSecret, which is shown once and stored only encrypted.
+    actor: who did it, for the audit log (None: the command line).
     """
     cleaned = validate_app_name(name)
     # Keys are 128-bit random; a collision is practically impossible but retried rather than 500.
@@ -36,22 +39,30 @@ def create_application(owner, name: str, description: str = "") -> tuple[Applica
                 ServiceCode.objects.bulk_create(
                     [ServiceCode(application=app, api=api, code=new_service_code()) for api in API_NAMES]
                 )
+                record(AuditEvent.Action.APP_CREATED, actor, app)
                 return app, secret
         except IntegrityError:
             continue
     raise RuntimeError("could not generate unique application keys")
 
 
-def rotate_secret(app: Application) -> str:
+def rotate_secret(app: Application, actor=None) -> str:
     """Replace the AppSecret; the old one stops working at once. Returns the new plain secret."""
     secret = app.set_new_secret()
     app.secret_rotated_at = timezone.now()
-    app.save(update_fields=["app_secret_encrypted", "secret_rotated_at"])
+    with transaction.atomic():
+        app.save(update_fields=["app_secret_encrypted", "secret_rotated_at"])
+        record(AuditEvent.Action.SECRET_ROTATED, actor, app)
     return secret
 
 
-def set_status(app: Application, active: bool) -> Application:
+def set_status(app: Application, active: bool, actor=None) -> Application:
     """Enable or disable an app; disabled apps get 4002 on every call."""
-    app.status = Application.Status.ACTIVE if active else Application.Status.DISABLED
-    app.save(update_fields=["status"])
+    status = Application.Status.ACTIVE if active else Application.Status.DISABLED
+    if app.status == status:
+        return app
+    app.status = status
+    with transaction.atomic():
+        app.save(update_fields=["status"])
+        record(AuditEvent.Action.APP_ENABLED if active else AuditEvent.Action.APP_DISABLED, actor, app)
     return app

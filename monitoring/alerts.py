@@ -22,6 +22,8 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import record
 from billing.models import ResourcePack
 from facegate import errors
 from facegate.apis import API_NAMES
@@ -63,7 +65,8 @@ def rules_for(app: Application) -> list[AlertRule]:
 
 
 def update_rule(rule: AlertRule, threshold: float | None = None, enabled: bool | None = None,
-                webhook_url: str | None = None) -> AlertRule:
+                webhook_url: str | None = None, actor: Any = None) -> AlertRule:
+    before = (rule.threshold, rule.enabled, rule.webhook_url)
     if threshold is not None:
         if float(threshold) < 0:
             raise ValidationError("threshold must be zero or more")
@@ -75,7 +78,12 @@ def update_rule(rule: AlertRule, threshold: float | None = None, enabled: bool |
         if webhook_url:
             URLValidator(schemes=["http", "https"])(webhook_url)
         rule.webhook_url = webhook_url
-    rule.save()
+    with transaction.atomic():
+        rule.save()
+        if (rule.threshold, rule.enabled, rule.webhook_url) != before:
+            record(AuditEvent.Action.RULE_CHANGED, actor, rule.application, kind=rule.kind,
+                   threshold=rule.threshold, enabled=rule.enabled,
+                   webhook=bool(rule.webhook_url))  # a webhook URL may carry a token: not logged
     return rule
 
 

@@ -1,17 +1,24 @@
 """Buying packs: choose app, API, tier and count → order (confirm page with the amount) → pay
-(the default payment step, billing.orders.pay_order) → the order with the packs it activated."""
+(the default payment step, billing.orders.pay_order) or cancel → the order with the packs it activated.
+Every POST redirects to the order page (post/redirect/get)."""
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps_console.access import visible_apps, visible_orders
 from apps_console.forms import BuyForm
-from billing import orders, quota
+from apps_console.overview import app_overview
+from billing import orders
+from billing.models import Order
 
 
 @login_required
@@ -28,8 +35,8 @@ def buy(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             return redirect("console:order-detail", order_id=order.pk)
-    usage = [(app, quota.usage(app)) for app in apps[:20]]
-    return render(request, "console/buy.html", {"form": form, "usage": usage},
+    rows = [(app, app_overview(app)) for app in apps[:20]]
+    return render(request, "console/buy.html", {"form": form, "rows": rows},
                   status=400 if request.method == "POST" else 200)
 
 
@@ -44,14 +51,30 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     return render(request, "console/order_detail.html", {"order": order, "packs": order.packs.all()})
 
 
-@login_required
-@require_POST
-def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
+def _settle_unpaid(request: HttpRequest, order_id: int, action: Callable[[Order, Any], Order], done: str,
+                   refused: str) -> HttpResponse:
+    """Pay or cancel an unpaid order, say how it went, and redirect to the order (post/redirect/get)."""
     order = get_object_or_404(visible_orders(request.user), pk=order_id)
     if order.status == order.Status.CREATED:
         try:
-            orders.pay_order(order, request.user)
-        except ValidationError as exc:
-            # A declined payment (or a double click that lost the race) leaves the order as it was.
-            messages.error(request, " ".join(exc.messages))
+            action(order, request.user)
+        except ValidationError:
+            # A declined payment, or a double click that lost the race, leaves the order as it was.
+            messages.error(request, refused)
+        else:
+            messages.success(request, done)
     return redirect("console:order-detail", order_id=order.pk)
+
+
+@login_required
+@require_POST
+def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _settle_unpaid(request, order_id, orders.pay_order, _("Paid: the packs are active now."),
+                          _("The payment did not go through; the order is unchanged. Try again."))
+
+
+@login_required
+@require_POST
+def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _settle_unpaid(request, order_id, orders.cancel_order, _("The order is cancelled."),
+                          _("This order can no longer be cancelled."))

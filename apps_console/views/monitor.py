@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps_console.access import get_app, visible_apps
+from apps_console.labels import RESULT_CODES
 from facegate.apis import APIS
 from monitoring import queries
 
@@ -21,6 +22,7 @@ def monitoring_page(request: HttpRequest) -> HttpResponse:
         "apps": apps, "apis": list(APIS), "periods": PERIODS,
         "selected_app": request.GET.get("app", ""), "selected_api": request.GET.get("api", ""),
         "selected_period": request.GET.get("period", "hour"),
+        "code_labels": {code: str(label) for code, label in RESULT_CODES.items()},
     })
 
 

@@ -1,32 +1,65 @@
-"""'Try it': upload a photo, pick an app and API, run it through the gateway (metered like any call)."""
+"""'Try it': pick an app and API, upload a photo (two for compare), run it through the gateway
+(metered like any call) and see the result drawn on the photo.
+
+Console-side failures are never charged: the page shrinks photos over the API's 2 MB limit before
+upload and refuses files the browser cannot read; this view refuses anything still over the limit
+before the gateway sees it."""
 from __future__ import annotations
 
 import json
+import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps_console.access import get_app, visible_apps
+from apps_console.compare_faces import largest_faces
+from apps_console.labels import LIVE_FACE_WIRE_VALUE, NEXT_STEPS, RESULT_CODES, api_title
+from apps_console.overview import app_overview
 from apps_console.tryit import call_through_gateway
+from facegate import errors
 from facegate.apis import IMAGE_APIS
-from facegate.errors import BAD_BODY, error
+
+# The API's documented limit on one photo, in decoded bytes; the page shrinks photos to fit it.
+MAX_PHOTO_BYTES = 2 * 1024 * 1024
+
+
+def _remaining(app) -> dict[str, int]:
+    return {s.api: s.remaining for s in app_overview(app)}
 
 
 @login_required
 def tryit_page(request: HttpRequest) -> HttpResponse:
+    apps = list(visible_apps(request.user).filter(status="active"))
     return render(request, "console/tryit.html", {
-        "apps": visible_apps(request.user).filter(status="active"),
-        "apis": [(name, spec) for name, spec in IMAGE_APIS.items()],
+        "apps": apps,
+        "apis": [(name, api_title(name)) for name in IMAGE_APIS],
         "selected_app": request.GET.get("app", ""),
+        "selected_api": request.GET.get("api", ""),
+        "page_data": {
+            "maxBytes": MAX_PHOTO_BYTES,
+            "remaining": {str(app.pk): _remaining(app) for app in apps},
+            "codes": {code: str(label) for code, label in RESULT_CODES.items()},
+            "nextSteps": {code: str(step) for code, step in NEXT_STEPS.items()},
+            "buyUrl": reverse("console:buy"),
+            "liveValue": LIVE_FACE_WIRE_VALUE,
+        },
     })
+
+
+def _photo_bytes(b64: str) -> int:
+    return len(b64) // 4 * 3
 
 
 @login_required
 @require_POST
 def tryit_run(request: HttpRequest) -> JsonResponse:
-    """JSON {"app": id, "api": name, "images": [base64, ...]} → the gateway's wire reply.
+    """JSON {"app": id, "api": name, "images": [base64, ...]} → {"reply": the gateway's wire reply,
+    "charged": whether the call counted, "remaining": calls left for this app and API, and for a
+    successful compare "faces": the compared face of each photo, for its box}.
 
     CSRF-protected like every POST (the page sends the token in X-CSRFToken)."""
     try:
@@ -36,8 +69,19 @@ def tryit_run(request: HttpRequest) -> JsonResponse:
         if api not in IMAGE_APIS or not isinstance(images, list) or not all(isinstance(i, str) for i in images):
             raise ValueError
     except (ValueError, KeyError, TypeError):
-        return JsonResponse(error(BAD_BODY, "expected {app, api, images: [base64...]}"), status=400)
+        return JsonResponse({"reply": errors.error(errors.BAD_BODY, "expected {app, api, images: [base64...]}"),
+                             "charged": False}, status=400)
     app = get_app(request.user, payload.get("app", ""))
     needed = len(IMAGE_APIS[api].image_fields)
     images = (images + [""] * needed)[:needed]  # a missing image gets the backend's own 4101
-    return JsonResponse(call_through_gateway(app, api, images))
+    if any(_photo_bytes(image) > MAX_PHOTO_BYTES for image in images):
+        # Refused before the gateway: the page shrinks photos, so an oversize one is the console's failure.
+        reply, charged = errors.error(errors.IMAGE_TOO_LARGE, f"photo over {MAX_PHOTO_BYTES} bytes"), False
+    else:
+        reply = call_through_gateway(app, api, images)
+        # Which replies count is billing's rule (facegate.errors); the page only reports it.
+        charged = reply.get("code") in errors.CHARGEABLE_CODES
+    answer = {"reply": reply, "charged": charged, "remaining": _remaining(app).get(api, 0)}
+    if api == "compare" and reply.get("code") == errors.SUCCESS:
+        answer["faces"] = largest_faces(images, uuid.uuid4().hex)
+    return JsonResponse(answer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -63,13 +64,20 @@ def test_create_app_validation_error_and_secret_shown_once(users):
         assert response.status_code == 400
         assert "4 to 15 characters" in response.content.decode()
     response = client.post("/console/apps/new/", {"name": "shop-door", "description": "front door"})
-    assert response.status_code == 200
+    # Post/redirect/get: the POST creates and redirects; the page with the secret is a GET.
+    assert response.status_code == 302 and "?reveal=" in response["Location"]
     app = alice.applications.get()
-    page = response.content.decode()
-    secret = response.context["secret"]
+    shown = client.get(response["Location"])
+    page = shown.content.decode()
+    secret = shown.context["secret"]
     assert secret and secret in page and app.app_key in page
-    assert "no-store" in response["Cache-Control"]
+    assert "no-store" in shown["Cache-Control"]
     assert app.app_secret_encrypted != secret and secret not in app.app_secret_encrypted
+    assert secret not in str(dict(client.session))  # the session holds a token, never the secret
+    # Reloading the revealed page shows the secret no more, and creates nothing.
+    again = client.get(response["Location"]).content.decode()
+    assert secret not in again and 'id="secret-spent"' in again
+    assert alice.applications.count() == 1
     detail = client.get(f"/console/apps/{app.pk}/").content.decode()
     assert secret not in detail and app.app_key in detail
     # Every API's service code and full request URL, with signed curl and Python examples.
@@ -78,10 +86,18 @@ def test_create_app_validation_error_and_secret_shown_once(users):
     assert f"http://testserver/v1/aiop/api/{app.service_code_for('detect')}/face/PERSON/person/detectFaceFromBase64" in detail
     assert "md5sum" in detail and "hashlib.md5" in detail
     rotated = client.post(f"/console/apps/{app.pk}/rotate/")
-    new_secret = rotated.context["secret"]
-    assert new_secret != secret and new_secret in rotated.content.decode()
+    assert rotated.status_code == 302 and "?reveal=" in rotated["Location"]
+    new_secret = client.get(rotated["Location"]).context["secret"]
+    app.refresh_from_db()
+    assert new_secret != secret and app.app_secret == new_secret
+    # Reloading the rotate result (a GET) does not rotate again: the copied secret keeps working.
+    client.get(rotated["Location"])
     app.refresh_from_db()
     assert app.app_secret == new_secret
+    # A token is for its own app only.
+    other, _ = services.create_application(alice, "other-app")
+    token = client.post(f"/console/apps/{app.pk}/rotate/")["Location"].split("?reveal=")[1]
+    assert client.get(f"/console/apps/{other.pk}/?reveal={token}").context["secret"] is None
 
 
 def test_disable_and_enable(users):
@@ -135,7 +151,7 @@ def test_buy_flow_creates_order_and_packs(users):
     page = client.get(f"/console/orders/{order.pk}/").content.decode()
     assert 'id="packs"' in page and 'id="pay"' not in page
     detail = client.get(f"/console/apps/{app.pk}/").content.decode()
-    assert "200000" in detail  # remaining calls for detect
+    assert "200,000" in detail  # remaining calls for detect, with a thousands separator
 
 
 def test_acknowledge_alert_and_rules(users):
@@ -169,6 +185,13 @@ def test_acknowledge_alert_and_rules(users):
     assert rules["error_rate"].webhook_url == "https://hooks.example.com/x"
     form["pack_low-threshold"] = "-1"
     assert client.post(f"/console/apps/{app.pk}/alert-rules/", form).status_code == 400
+    # A webhook the service refuses (the form alone would take ftp://) is an error on that rule, not a 500,
+    # and no rule is half saved.
+    form["pack_low-threshold"] = "30"
+    form["error_rate-webhook_url"] = "ftp://hooks.example.com/x"
+    refused = client.post(f"/console/apps/{app.pk}/alert-rules/", form)
+    assert refused.status_code == 400 and "cannot receive alerts" in refused.content.decode()
+    assert {r.kind: r for r in alert_service.rules_for(app)}["pack_low"].threshold == 25
 
 
 def test_monitoring_data_endpoint(users):
@@ -194,10 +217,11 @@ def test_tryit_requires_csrf_and_valid_body(users):
     client.get("/console/try/")
     token = client.cookies["csrftoken"].value
     bad = client.post("/console/try/run/", "not json", content_type="application/json", HTTP_X_CSRFTOKEN=token)
-    assert bad.status_code == 400 and bad.json()["code"] == "4102"
+    assert bad.status_code == 400 and bad.json()["reply"]["code"] == "4102"
     # No pack yet: the gateway's own quota check answers 4291 (proof the call went through it).
     reply = client.post("/console/try/run/", body, content_type="application/json", HTTP_X_CSRFTOKEN=token)
-    assert reply.status_code == 200 and reply.json()["code"] == "4291"
+    assert reply.status_code == 200 and reply.json()["reply"]["code"] == "4291"
+    assert reply.json()["charged"] is False and reply.json()["remaining"] == 0
 
 
 def test_language_switch_renders_chinese(users):
@@ -212,3 +236,86 @@ def test_language_switch_renders_chinese(users):
     assert "额度已用尽" in client.get(f"/console/apps/{app.pk}/alert-rules/").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/console/apps/"})
     assert "My apps" in client.get("/console/apps/").content.decode()
+
+
+def test_every_form_redirects_and_a_reload_repeats_nothing(users):
+    """Post/redirect/get: each POST answers with a redirect to a GET page showing what happened;
+    following it again (a reload) changes nothing."""
+    alice = users[0]
+    client = client_for(alice)
+    app, _ = services.create_application(alice, "prg-app")
+    order = orders.create_order(alice, app, "detect", "100k", 1)
+    pack = orders.grant_pack(app, "detect", calls=100, days=365)
+    ResourcePack.objects.filter(pk=pack.pk).update(calls_used=95)
+    alert_service.evaluate(app)
+    alert = Alert.objects.get(application=app, kind="pack_low")
+    rules = {f"{r.kind}-threshold": r.threshold for r in alert_service.rules_for(app)}
+    posts = [
+        ("/console/apps/new/", {"name": "second-app", "description": ""}, None),
+        (f"/console/apps/{app.pk}/rotate/", {}, None),
+        (f"/console/apps/{app.pk}/status/", {"active": "0"}, "The app is disabled"),
+        (f"/console/apps/{app.pk}/alert-rules/", rules, "Alert rules saved."),
+        (f"/console/alerts/{alert.pk}/ack/", {}, "Alert acknowledged."),
+        ("/console/buy/", {"application": app.pk, "api": "detect", "tier": "100k", "quantity": 1}, None),
+        (f"/console/orders/{order.pk}/pay/", {}, "Paid: the packs are active now."),
+    ]
+    for url, data, message in posts:
+        response = client.post(url, data)
+        assert response.status_code == 302, url
+        before = (Alert.objects.count(), Order.objects.count(), ResourcePack.objects.count(),
+                  alice.applications.count(), app.__class__.objects.get(pk=app.pk).app_secret_encrypted)
+        page = client.get(response["Location"])
+        assert page.status_code == 200, url
+        if message:
+            assert message in page.content.decode(), url
+        client.get(response["Location"])  # the reload
+        after = (Alert.objects.count(), Order.objects.count(), ResourcePack.objects.count(),
+                 alice.applications.count(), app.__class__.objects.get(pk=app.pk).app_secret_encrypted)
+        assert before == after, url
+
+
+def test_unpaid_order_can_be_cancelled_once(users):
+    alice = users[0]
+    app, _ = services.create_application(alice, "cancelling")
+    order = orders.create_order(alice, app, "detect", "100k", 1)
+    client = client_for(alice)
+    response = client.post(f"/console/orders/{order.pk}/cancel/")
+    assert response["Location"] == f"/console/orders/{order.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "The order is cancelled." in page and 'id="pay"' not in page and 'id="cancel-order"' not in page
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+    with pytest.raises(ValidationError):
+        orders.pay_order(order, alice)  # a cancelled order cannot be paid
+    paid = orders.pay_order(orders.create_order(alice, app, "detect", "100k", 1), alice)
+    with pytest.raises(ValidationError):
+        orders.cancel_order(paid, alice)
+    assert ResourcePack.objects.filter(order=order).count() == 0
+
+
+def test_tryit_oversize_photo_is_refused_before_the_gateway_and_not_charged(users):
+    alice = users[0]
+    app, _ = services.create_application(alice, "big-photo")
+    pack = orders.grant_pack(app, "detect", calls=10, days=30)
+    client = client_for(alice)
+    big = "A" * (4 * (2 * 1024 * 1024 // 3 + 10))  # decodes to just over 2 MB
+    reply = client.post("/console/try/run/", json.dumps({"app": app.pk, "api": "detect", "images": [big]}),
+                        content_type="application/json").json()
+    assert reply["reply"]["code"] == "4103" and reply["charged"] is False and reply["remaining"] == 10
+    pack.refresh_from_db()
+    assert pack.calls_used == 0
+
+
+def test_styled_404_and_open_alert_count_in_navigation(users):
+    alice = users[0]
+    app, _ = services.create_application(alice, "counting")
+    pack = orders.grant_pack(app, "detect", calls=1000, days=365)
+    ResourcePack.objects.filter(pk=pack.pk).update(calls_used=995)
+    alert_service.evaluate(app)
+    client = client_for(alice)
+    missing = client.get("/console/apps/987654/")
+    assert missing.status_code == 404 and 'id="error-page"' in missing.content.decode()
+    assert 'data-nav="apps"' in missing.content.decode()  # the navigation is there
+    page = client.get("/console/apps/").content.decode()
+    assert 'id="open-alerts"' in page and ">1</span>" in page
+    assert '<strong class="remaining">5</strong> / 1,000' in page  # remaining calls, thousands separators
