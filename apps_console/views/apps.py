@@ -22,6 +22,7 @@ from apps_console.forms import CreateAppForm
 from apps_console.labels import lang_is_zh
 from apps_console.overview import app_overview
 from billing import quota
+from facegate.apis import LIBRARY, public_path
 from gateway import services
 from gateway.models import Application
 
@@ -72,6 +73,8 @@ def app_detail(request: HttpRequest, app_id: int) -> HttpResponse:
         "notice": notice,
         "reveal_spent": bool(request.GET.get("reveal")) and not notice,
         "examples": examples_for(app.app_key, codes, base_url, lang_zh=lang_is_zh()),
+        "library_code": codes.get(LIBRARY, ""),
+        "library_url": base_url + public_path(codes[LIBRARY], LIBRARY) + "/{op}" if LIBRARY in codes else "",
         "usage": quota.usage(app),
         "overview": app_overview(app),
         # Switching language must not carry the spent token along.
