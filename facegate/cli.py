@@ -8,6 +8,7 @@ ENGINE_COMMANDS = ("detect", "attributes", "compare", "liveness", "mask")
 USAGE = """usage: facegate COMMAND [ARGS]
 
   serve      start the whole stack in the foreground (gateway, face backend, Celery worker)
+  gateway    start only the gateway (Django on waitress, several processes)
   backend    start only the face backend HTTP service
   admin      accounts, apps, packs and usage (facegate admin --help)
   models     list, fetch and verify model files (facegate models --help)
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     if command == "backend":
         from face_backend.server import main as backend_main
         return backend_main(rest)
+    if command == "gateway":
+        from facegate.gateway_server import main as gateway_main
+        return gateway_main(rest)
     if command == "serve":
         from facegate.serve import main as serve_main
         return serve_main(rest)

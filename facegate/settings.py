@@ -113,6 +113,9 @@ REST_FRAMEWORK = {
 FACEGATE_BACKEND_URLS = config.env_list("FACEGATE_BACKEND_URLS", "http://127.0.0.1:8001")
 FACEGATE_BACKEND_TOKEN = config.persistent_secret("backend_token", "FACEGATE_BACKEND_TOKEN", 32)
 FACEGATE_BACKEND_TIMEOUT = config.env_float("FACEGATE_BACKEND_TIMEOUT", 30.0)
+# A reservation this old belongs to a request that died (a crashed worker): no live request waits
+# on the backend longer than its timeout. Released by the beat task billing.release_stale.
+FACEGATE_STALE_RESERVATION_SECONDS = FACEGATE_BACKEND_TIMEOUT + 30
 FACEGATE_TIMESTAMP_WINDOW_SECONDS = config.env_int("FACEGATE_TIMESTAMP_WINDOW_SECONDS", 300)
 FACEGATE_DEFAULT_RATE_LIMIT = config.env_int("FACEGATE_DEFAULT_RATE_LIMIT", 50)  # requests/second/app
 
@@ -166,5 +169,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FACEGATE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A short task queue under a burst is normal operation for waitress, not a warning.
+        "waitress.queue": {"level": "ERROR"},
+    },
 }
