@@ -166,6 +166,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 FACEGATE_METRICS_TOKEN = os.environ.get("FACEGATE_METRICS_TOKEN", "")
 # Calls in 5 minutes before the error-rate and p95 rules may alert (fewer is noise).
 FACEGATE_ALERT_MIN_CALLS = config.env_int("FACEGATE_ALERT_MIN_CALLS", 20)
+# Alert webhooks reach public addresses only; these hosts or networks (e.g. "hooks.internal,10.1.0.0/16")
+# may be internal. Each delivery, redirects included, is bounded by the timeout.
+FACEGATE_WEBHOOK_ALLOWED_HOSTS = config.env_list("FACEGATE_WEBHOOK_ALLOWED_HOSTS")
+FACEGATE_WEBHOOK_TIMEOUT = config.env_float("FACEGATE_WEBHOOK_TIMEOUT", 5.0)
 # Seconds between the rate-rule checks that recorded calls trigger per (app, API); 0 = every call.
 FACEGATE_ALERT_CHECK_SECONDS = config.env_float("FACEGATE_ALERT_CHECK_SECONDS", 5.0)
 
