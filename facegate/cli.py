@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     command, rest = args[0], args[1:]
+    from facegate.config import private_umask
+    private_umask()
     if command in ENGINE_COMMANDS:
         from face_backend.cli import main as engine_main
         return engine_main([command, *rest])
