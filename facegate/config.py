@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import SplitResult, unquote, urlparse, urlsplit
 
 
 PRIVATE_DIR_MODE = 0o700
@@ -108,3 +108,13 @@ def env_float(name: str, default: float) -> float:
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def public_url(value: str) -> SplitResult | None:
+    """FACEGATE_PUBLIC_URL parsed, None when unset; ValueError unless it is http(s)://host[:port]."""
+    if not value.strip():
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"FACEGATE_PUBLIC_URL {value!r} must look like https://face.example.com")
+    return parts

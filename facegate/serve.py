@@ -88,11 +88,15 @@ def banner(url: str, data_dir: str, database: str) -> str:
     command = facegate_command()
     if os.environ.get("FACEGATE_DATA_DIR") and Path(data_dir) != Path("facegate-data").resolve():
         command = f"FACEGATE_DATA_DIR={shlex.quote(data_dir)} {command}"
+    metrics = ""
+    if (Path(data_dir) / "metrics_token").exists():  # absent when FACEGATE_METRICS_PUBLIC opened /metrics
+        token = shlex.quote(str(Path(data_dir) / "metrics_token"))
+        metrics = f'facegate: metrics:       curl -H "Authorization: Bearer $(cat {token})" {url}/metrics\n'
     return (f"facegate: gateway on {url} (data dir {data_dir}, database {database})\n"
             f"facegate: console: {url}/console/\n"
             f"facegate: first account: {command} admin create-user --email you@example.com --admin\n"
             f"facegate: first app:     {command} admin create-app --name myapp01 --json\n"
-            f"facegate: ready")
+            f"{metrics}facegate: ready")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,8 +15,16 @@ SECRET_KEY = config.persistent_secret("secret_key", "FACEGATE_SECRET_KEY")
 # Key for encrypting AppSecrets at rest; separate from SECRET_KEY so either can be rotated alone.
 FACEGATE_ENCRYPTION_KEY = config.persistent_secret("encryption_key", "FACEGATE_ENCRYPTION_KEY")
 DEBUG = config.env_bool("FACEGATE_DEBUG", False)
-ALLOWED_HOSTS = config.env_list("FACEGATE_ALLOWED_HOSTS", "*")
-CSRF_TRUSTED_ORIGINS = config.env_list("FACEGATE_CSRF_TRUSTED_ORIGINS")
+
+# Production is one setting: the public URL (e.g. https://face.example.com). It pins ALLOWED_HOSTS and
+# the trusted CSRF origin to that host, and for https turns on secure cookies, HSTS; a
+# Content-Security-Policy is sent on every response. Unset: a loopback / LAN set-up (any Host).
+PUBLIC_URL = config.public_url(os.environ.get("FACEGATE_PUBLIC_URL", ""))
+PRODUCTION = PUBLIC_URL is not None
+HTTPS = PRODUCTION and PUBLIC_URL.scheme == "https"
+ALLOWED_HOSTS = config.env_list("FACEGATE_ALLOWED_HOSTS", PUBLIC_URL.hostname if PRODUCTION else "*")
+CSRF_TRUSTED_ORIGINS = config.env_list("FACEGATE_CSRF_TRUSTED_ORIGINS",
+                                       f"{PUBLIC_URL.scheme}://{PUBLIC_URL.netloc}" if PRODUCTION else "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -42,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "facegate.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "facegate.urls"
@@ -83,11 +92,20 @@ LOGOUT_REDIRECT_URL = "/console/login/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-# Secure cookies need HTTPS; on by default behind a TLS proxy, off for plain loopback set-ups.
-SESSION_COOKIE_SECURE = config.env_bool("FACEGATE_SECURE_COOKIES", False)
+# Secure cookies need HTTPS: on with an https public URL, off for plain loopback set-ups.
+SESSION_COOKIE_SECURE = config.env_bool("FACEGATE_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HSTS is sent on https requests; behind a TLS proxy, FACEGATE_TRUSTED_PROXY tells waitress whose
+# X-Forwarded-Proto to believe.
+SECURE_HSTS_SECONDS = 365 * 86400 if HTTPS else 0
+# The console loads scripts, styles and images from itself only; photos are drawn from data:/blob:.
+# Left to the operator: HSTS for every subdomain and browser preload lists are commitments about the
+# whole domain; the TLS proxy in front redirects http to https.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W008", "security.W021"] if PRODUCTION else []
+FACEGATE_CSP = ("default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'self'; "
+                "form-action 'self'; frame-ancestors 'none'") if PRODUCTION else ""
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("简体中文"))]
@@ -162,8 +180,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
-# Monitoring: /metrics needs `Authorization: Bearer <token>` when set, else only loopback may scrape.
-FACEGATE_METRICS_TOKEN = os.environ.get("FACEGATE_METRICS_TOKEN", "")
+# Monitoring: /metrics needs `Authorization: Bearer <token>` (generated into the data dir when unset)
+# unless FACEGATE_METRICS_PUBLIC=1 opens it. Loopback is not trusted: behind a proxy on the same host
+# every client is loopback.
+FACEGATE_METRICS_PUBLIC = config.env_bool("FACEGATE_METRICS_PUBLIC", False)
+FACEGATE_METRICS_TOKEN = "" if FACEGATE_METRICS_PUBLIC else config.persistent_secret(
+    "metrics_token", "FACEGATE_METRICS_TOKEN", 32)
 # Calls in 5 minutes before the error-rate and p95 rules may alert (fewer is noise).
 FACEGATE_ALERT_MIN_CALLS = config.env_int("FACEGATE_ALERT_MIN_CALLS", 20)
 # Alert webhooks reach public addresses only; these hosts or networks (e.g. "hooks.internal,10.1.0.0/16")
