@@ -17,6 +17,19 @@ USAGE = """usage: facegate COMMAND [ARGS]
 """
 
 
+def print_models_in_use() -> None:
+    """Every model the engine runs for the configured pack (the package-shipped ones included), as
+    the backend's /health reports them; the manifest's files follow."""
+    from face_backend.vision.engine import FaceEngine
+    health = FaceEngine().health()
+    print(f"in use (pack {health['pack']}: {health['pack_notice']}):")
+    rows = [(m["name"], m["license"], m["file"]) for m in health["models"]]
+    width = max(len(row[0]) for row in rows)
+    for name, license_, file in rows:
+        print(f"  {name:<{width}}  {file}  [{license_}]")
+    print("\nmodel files of the manifest:")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help", "help"):
@@ -30,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         return engine_main([command, *rest])
     if command == "models":
         from face_backend.model_store import cli_main as models_main
+        if rest[:1] == ["list"]:
+            print_models_in_use()
         return models_main(rest)
     if command == "backend":
         from face_backend.server import main as backend_main

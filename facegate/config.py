@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlparse, urlsplit
 
 
+SQLITE_NAME = "facegate.sqlite3"
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"gateway cannot listen on {args.host}:{args.port}: {exc.strerror}")
         return 1
     fd = sock.fileno()
-    with Supervisor() as supervisor:
+    with Supervisor("stopping the gateway workers") as supervisor:
         for n in range(1, args.workers + 1):
             supervisor.start(f"gateway worker {n}", [sys.executable, "-m", "facegate.gateway_server",
                                                      "--fd", str(fd), "--threads", str(args.threads)],

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                                      "--port", str(args.port), "--workers", str(args.workers),
                                      "--threads", str(args.threads)])
         if not args.no_worker:
-            supervisor.start("celery worker", [py, "-m", "celery", "-A", "facegate.celery", "worker", "-B",
+            supervisor.start("celery worker", [py, "-m", "celery", "-A", "facegate.celery", "--quiet", "worker", "-B",
                                                "--concurrency", "1", "--loglevel", "INFO",
                                                "--schedule", beat_schedule])
         probe_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host

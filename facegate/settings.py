@@ -72,7 +72,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": config.database_from_url(os.environ.get("DATABASE_URL"), DATA_DIR / "facegate.sqlite3")}
+DATABASES = {"default": config.database_from_url(os.environ.get("DATABASE_URL"), DATA_DIR / config.SQLITE_NAME)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -157,7 +157,7 @@ else:
     _broker_dir = config.private_dir(DATA_DIR / "celery-broker")
     for _sub in ("out", "processed", "control"):
         config.private_dir(_broker_dir / _sub)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost/"  # a host, or kombu warns on every connect
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),

@@ -42,22 +42,28 @@ class Supervisor:
     """`with Supervisor() as s: s.start(...); s.run()`: SIGTERM / Ctrl-C leave run(), and leaving the
     block (by a signal, a return or an error) stops every child."""
 
-    def __init__(self) -> None:
+    def __init__(self, stopping_message: str = "stopping") -> None:
         self.children: list[Child] = []
+        self.stopping_message = stopping_message
 
     def __enter__(self) -> Supervisor:
+        stopping = []
+
         def _raise(signum: int, frame: object) -> None:
-            raise Stop()
+            # Only the first signal stops: a second Ctrl-C (or SIGTERM right after SIGINT) arriving
+            # while we stop the children must not interrupt that.
+            if not stopping:
+                stopping.append(signum)
+                raise Stop()
         signal.signal(signal.SIGTERM, _raise)
         signal.signal(signal.SIGINT, _raise)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        # While stopping, a second Ctrl-C must not interrupt the orderly stop.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if exc_type is Stop:
-            say("stopping")
+            say(self.stopping_message)
         self.stop()
         return exc_type is Stop
 
@@ -103,10 +109,12 @@ class Supervisor:
                 say(f"{child.name} restarted (pid {child.proc.pid})")
 
     def stop(self) -> None:
-        """SIGTERM to every child's group, newest first; SIGKILL after the grace period."""
+        """SIGTERM to every child, newest first (each stops its own pool or workers: signalling the
+        whole group would kill a Celery pool process under its parent's feet), SIGKILL to the group
+        after the grace period."""
         running = [c.proc for c in reversed(self.children) if c.proc is not None and c.proc.poll() is None]
         for proc in running:
-            signal_group(proc, signal.SIGTERM)
+            proc.terminate()
         deadline = time.monotonic() + STOP_GRACE_S
         for proc in running:
             try:
