@@ -12,8 +12,6 @@ import argparse
 import os
 import socket
 import sys
-import threading
-import time
 
 from facegate import config
 from facegate.supervise import Supervisor, say
@@ -46,17 +44,9 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _exit_with_parent(parent: int) -> None:
-    """A worker whose supervisor died (even by SIGKILL) must not keep the port."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)
-
-
 def serve_worker(fd: int, threads: int) -> None:
     """One gateway process: waitress on the inherited listening socket."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "facegate.settings")
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
     from waitress import serve

@@ -6,6 +6,7 @@ supervisor, which then stops the children itself.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ MAX_BACKOFF_S = 30.0
 # A child that ran this long before dying is treated as healthy again: its next restart is quick.
 STABLE_AFTER_S = 60.0
 STOP_GRACE_S = 15.0
+PR_SET_PDEATHSIG = 1
 
 
 def say(message: str) -> None:
@@ -80,7 +82,8 @@ class Supervisor:
         return child
 
     def _spawn(self, child: Child) -> None:
-        child.proc = subprocess.Popen(child.argv, start_new_session=True, pass_fds=child.pass_fds)
+        child.proc = subprocess.Popen(child.argv, start_new_session=True, pass_fds=child.pass_fds,
+                                      preexec_fn=_die_with_parent(os.getpid()))
         child.started_at = time.monotonic()
         child.restart_at = None
 
@@ -122,6 +125,20 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 signal_group(proc, signal.SIGKILL)
                 proc.wait()
+
+
+def _die_with_parent(parent: int):
+    """In the child before exec: SIGTERM when the supervisor dies, even by SIGKILL (Linux
+    PR_SET_PDEATHSIG), so no orphaned gateway or backend keeps the ports; elsewhere a no-op."""
+    def set_death_signal() -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent:  # the supervisor died before the prctl took effect
+            os._exit(1)
+    return set_death_signal if sys.platform == "linux" else None
 
 
 def signal_group(proc: subprocess.Popen, sig: int) -> None:

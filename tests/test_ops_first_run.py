@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -113,3 +114,43 @@ def test_engine_commands_help_compact_json_and_every_model_listed(tmp_path, shar
     for name in ("YuNet face detector", "SFace face recognizer", "Age predictor", "Gender classifier",
                  "liveness minifasnet-v2", "liveness minifasnet-v1se", "mask head"):
         assert name in models.stdout, (name, models.stdout)
+
+
+@pytest.mark.slow
+def test_killing_serve_leaves_no_orphans_holding_the_ports(tmp_path):
+    port, log = free_port(), tmp_path / "serve.log"
+    proc = start([PY, "-m", "facegate.cli", "serve", "--port", str(port), "--workers", "2"], _env(tmp_path / "d"), log)
+    _wait_ready(proc, log)
+    children = _descendants_of(proc.pid)
+    assert len(children) >= 5, children  # backend, gateway supervisor, 2 gateway workers, celery (+ pool)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while (alive := [pid for pid in children if _alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert not alive, alive
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the gateway binds it
+        sock.bind(("127.0.0.1", port))  # nothing listens there any more
+
+
+def _descendants_of(root: int) -> list[int]:
+    out = subprocess.run(["ps", "--no-headers", "-eo", "pid,ppid"], capture_output=True, text=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        pid, ppid = map(int, line.split())
+        children.setdefault(ppid, []).append(pid)
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
