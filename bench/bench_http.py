@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 from gateway.client import signed_request  # noqa: E402
-from live_procs import free_port, start, stop, wait_ok  # noqa: E402
+from live_procs import descendants, free_port, start, stop, wait_ok  # noqa: E402
 
 PHOTOS = REPO.parent / "shared" / "data" / "photos"
 PY = sys.executable
@@ -66,26 +66,10 @@ def bodies() -> dict[str, bytes]:
 
 # ---- CPU of process trees (from /proc) ---------------------------------------------------------
 
-def _tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo += children.get(pid, [])
-    return out
-
-
 def cpu_seconds(root: int) -> float:
     """utime + stime of root and its descendants alive now (children's exited time included)."""
     total = 0
-    for pid in _tree(root):
+    for pid in [root, *descendants(root)]:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from live_procs import PY, REPO, free_port, start, stop
+from live_procs import PY, REPO, descendants, free_port, start, stop
 
 # Running as root (this CI machine) Celery warns that it runs as root: true, and not a defect.
 ROOT_ONLY = re.compile(r"SecurityWarning: You're running the worker with superuser privileges")
@@ -121,7 +121,7 @@ def test_killing_serve_leaves_no_orphans_holding_the_ports(tmp_path):
     port, log = free_port(), tmp_path / "serve.log"
     proc = start([PY, "-m", "facegate.cli", "serve", "--port", str(port), "--workers", "2"], _env(tmp_path / "d"), log)
     _wait_ready(proc, log)
-    children = _descendants_of(proc.pid)
+    children = descendants(proc.pid)
     assert len(children) >= 5, children  # backend, gateway supervisor, 2 gateway workers, celery (+ pool)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -132,20 +132,6 @@ def test_killing_serve_leaves_no_orphans_holding_the_ports(tmp_path):
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the gateway binds it
         sock.bind(("127.0.0.1", port))  # nothing listens there any more
-
-
-def _descendants_of(root: int) -> list[int]:
-    out = subprocess.run(["ps", "--no-headers", "-eo", "pid,ppid"], capture_output=True, text=True).stdout
-    children: dict[int, list[int]] = {}
-    for line in out.splitlines():
-        pid, ppid = map(int, line.split())
-        children.setdefault(ppid, []).append(pid)
-    found, todo = [], list(children.get(root, []))
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo += children.get(pid, [])
-    return found
 
 
 def _alive(pid: int) -> bool:

@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from gateway.client import signed_request
-from live_procs import PY, free_port, start_serve, stop
+from live_procs import PY, command_line, descendants, free_port, start_serve, stop
 
 pytestmark = pytest.mark.slow
 
@@ -157,9 +157,7 @@ def test_slow_and_idle_clients_do_not_take_the_gateway(stack, detect_call):
 
 def _descendants(stack, marker: str) -> list[int]:
     """Pids of serve's descendant processes whose command line contains marker."""
-    out = subprocess.run(["ps", "--no-headers", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    pids = [int(line.split(None, 1)[0]) for line in out.splitlines() if marker in line]
-    return [pid for pid in pids if _descends_from(pid, stack["proc"].pid)]
+    return [pid for pid in descendants(stack["proc"].pid) if marker in command_line(pid)]
 
 
 def _wait_log(stack, pattern: str, timeout: float) -> re.Match:
@@ -200,33 +198,3 @@ def test_gateway_worker_killed_is_restarted(stack, detect_call):
     _wait_log(stack, rf"gateway worker \d \(pid {workers[0]}\) exited with status -9; restarting", 10)
     _wait_log(stack, r"gateway worker \d restarted \(pid \d+\)", 10)
     assert detect_call()[0] == "0"
-
-
-def _descends_from(pid: int, ancestor: int) -> bool:
-    while pid > 1:
-        if pid == ancestor:
-            return True
-        try:
-            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            return False
-    return False
-
-
-def test_data_dir_is_private_after_a_run(stack, detect_call):
-    """After start-up, calls, metrics and restarts: nothing in the data dir is open to group/other."""
-    assert detect_call()[0] == "0"
-    data = Path(stack["env"]["FACEGATE_DATA_DIR"])
-    _wait_log(stack, r"monitoring\.record_call", 30)  # the worker has written broker and metrics files
-    for name in ("facegate.sqlite3", "facegate.sqlite3-wal", "facegate.sqlite3-shm", "secret_key",
-                 "encryption_key", "backend_token", "celery-broker"):
-        assert (data / name).exists(), name
-    assert_private(data)
-
-
-def assert_private(root: Path) -> None:
-    """root is 0700 and every folder and file below it has no group or other permission bits."""
-    assert root.stat().st_mode & 0o777 == 0o700
-    loose = [f"{oct(p.stat().st_mode & 0o777)} {p}" for p in root.rglob("*")
-             if not p.is_symlink() and p.stat().st_mode & 0o077]
-    assert not loose, loose
