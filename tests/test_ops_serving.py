@@ -198,3 +198,22 @@ def test_gateway_worker_killed_is_restarted(stack, detect_call):
     _wait_log(stack, rf"gateway worker \d \(pid {workers[0]}\) exited with status -9; restarting", 10)
     _wait_log(stack, r"gateway worker \d restarted \(pid \d+\)", 10)
     assert detect_call()[0] == "0"
+
+
+def test_data_dir_is_private_after_a_run(stack, detect_call):
+    """After start-up, calls, metrics and restarts: nothing in the data dir is open to group/other."""
+    assert detect_call()[0] == "0"
+    data = Path(stack["env"]["FACEGATE_DATA_DIR"])
+    _wait_log(stack, r"monitoring\.record_call", 30)  # the worker has written broker and metrics files
+    for name in ("facegate.sqlite3", "facegate.sqlite3-wal", "facegate.sqlite3-shm", "secret_key",
+                 "encryption_key", "backend_token", "celery-broker"):
+        assert (data / name).exists(), name
+    assert_private(data)
+
+
+def assert_private(root: Path) -> None:
+    """root is 0700 and every folder and file below it has no group or other permission bits."""
+    assert root.stat().st_mode & 0o777 == 0o700
+    loose = [f"{oct(p.stat().st_mode & 0o777)} {p}" for p in root.rglob("*")
+             if not p.is_symlink() and p.stat().st_mode & 0o077]
+    assert not loose, loose
