@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 FIRST_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 30.0
@@ -37,7 +37,7 @@ class Child:
     started_at: float = 0.0
     backoff: float = FIRST_BACKOFF_S
     restart_at: float | None = None
-    restarts: int = field(default=0)
+    restarts: int = 0
 
 
 class Supervisor:
