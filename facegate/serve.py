@@ -84,7 +84,7 @@ def facegate_command() -> str:
         return str(script)
 
 
-def banner(url: str, data_dir: str, database: str) -> str:
+def banner(url: str, listen: str, data_dir: str, database: str) -> str:
     command = facegate_command()
     if os.environ.get("FACEGATE_DATA_DIR") and Path(data_dir) != Path("facegate-data").resolve():
         command = f"FACEGATE_DATA_DIR={shlex.quote(data_dir)} {command}"
@@ -92,7 +92,7 @@ def banner(url: str, data_dir: str, database: str) -> str:
     if (Path(data_dir) / "metrics_token").exists():  # absent when FACEGATE_METRICS_PUBLIC opened /metrics
         token = shlex.quote(str(Path(data_dir) / "metrics_token"))
         metrics = f'facegate: metrics:       curl -H "Authorization: Bearer $(cat {token})" {url}/metrics\n'
-    return (f"facegate: gateway on {url} (data dir {data_dir}, database {database})\n"
+    return (f"facegate: gateway on {url} (listening on {listen}; data dir {data_dir}, database {database})\n"
             f"facegate: console: {url}/console/\n"
             f"facegate: first account: {command} admin create-user --email you@example.com --admin\n"
             f"facegate: first app:     {command} admin create-app --name myapp01 --json\n"
@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"failed to start: {problem or 'not ready in time'}")
                 return 1
             time.sleep(0.3)
-        print(banner(f"http://{args.host}:{args.port}", str(data_dir()), database), flush=True)
+        # Bound to every interface: the URL that works from this machine is loopback's.
+        print(banner(gateway_url, f"{args.host}:{args.port}", str(data_dir()), database), flush=True)
         supervisor.run()
     return 0
 
