@@ -27,4 +27,4 @@ USER facegate
 VOLUME ["/data"]
 EXPOSE 8000 8001
 
-CMD ["gunicorn", "facegate.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]
+CMD ["facegate", "gateway", "--host", "0.0.0.0", "--port", "8000", "--workers", "4"]

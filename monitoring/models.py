@@ -101,7 +101,9 @@ class Alert(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                         related_name="+")
+    # Outcome of the webhook delivery ("HTTP 204", "refused: ...", "error: Timeout") and when it was tried.
     webhook_status = models.CharField(max_length=64, blank=True, default="")
+    webhook_attempted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-raised_at"]

@@ -7,11 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
-from gateway.models import SeenSign
 from monitoring import alerts, recording
 from monitoring.models import CallRecord, MinuteRollup
 
@@ -46,21 +44,17 @@ def record_call(record: dict[str, Any]) -> bool:
 
 @shared_task(name="monitoring.evaluate_alerts", ignore_result=True)
 def evaluate_alerts() -> int:
-    """Periodic (Celery beat): every rule of every active app, then pruning. Returns alerts raised."""
-    raised = alerts.evaluate()
-    prune()
-    return len(raised)
+    """Periodic (Celery beat): every rule of every active app. Returns alerts raised."""
+    return len(alerts.evaluate())
 
 
+@shared_task(name="monitoring.prune", ignore_result=True)
 def prune(now: datetime | None = None) -> dict[str, int]:
-    """Delete raw call rows, rollups and replay-cache signatures past their keep time."""
+    """Periodic (Celery beat): delete raw call rows and rollups past their keep time."""
     now = now or timezone.now()
-    window = int(getattr(settings, "FACEGATE_TIMESTAMP_WINDOW_SECONDS", 300))
     deleted = {
         "call_records": CallRecord.objects.filter(created_at__lt=now - timedelta(days=CALL_RECORD_DAYS)).delete()[0],
         "rollups": MinuteRollup.objects.filter(minute__lt=now - timedelta(days=ROLLUP_DAYS)).delete()[0],
-        # A Sign older than twice the window can never pass the timestamp check again.
-        "seen_signs": SeenSign.objects.filter(seen_at__lt=now - timedelta(seconds=2 * window)).delete()[0],
     }
     if any(deleted.values()):
         log.info("pruned %s", deleted)

@@ -2,8 +2,9 @@
 
 Reading the database (not in-process counters) makes every gateway and worker process report the
 same numbers, and costs one small query (apps × 5 rows) per scrape.
-Access: with FACEGATE_METRICS_TOKEN set, `Authorization: Bearer <token>` is required; without it
-only loopback clients may scrape (a public gateway must not leak per-app traffic).
+Access: `Authorization: Bearer <FACEGATE_METRICS_TOKEN>` (a public gateway must not leak per-app
+traffic), unless FACEGATE_METRICS_PUBLIC opened it. Loopback is not trusted: behind a proxy on the
+same host every client comes from loopback.
 """
 from __future__ import annotations
 
@@ -16,9 +17,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from monitoring.models import LATENCY_BUCKETS_MS, Alert, ApiTotal
-
-LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
-
 
 class RollupCollector:
     """Yields the metric families from ApiTotal rows at collect time."""
@@ -55,11 +53,11 @@ class RollupCollector:
 
 
 def _allowed(request: HttpRequest) -> bool:
+    if getattr(settings, "FACEGATE_METRICS_PUBLIC", False):
+        return True
     token = getattr(settings, "FACEGATE_METRICS_TOKEN", "")
-    if token:
-        given = request.headers.get("Authorization", "")
-        return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
-    return request.META.get("REMOTE_ADDR", "") in LOOPBACK
+    given = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
 def metrics(request: HttpRequest) -> HttpResponse:

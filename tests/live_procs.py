@@ -72,3 +72,28 @@ def start_serve(env: dict, log: Path, port: int, backend_port: int, timeout: flo
             pytest.fail(f"facegate serve did not become ready:\n{log.read_text(errors='replace')[-4000:]}")
         time.sleep(0.3)
     return proc
+
+
+def descendants(root: int) -> list[int]:
+    """Pids of root's living descendants (children, grandchildren, ...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""

@@ -43,7 +43,8 @@ def test_compose_has_the_whole_stack():
             source = volume.split(":")[0]
             assert source.startswith((".", "/")) or source in doc["volumes"], (name, volume)
     gateway = services["gateway"]
-    assert gateway["command"][:2] == ["gunicorn", "facegate.wsgi:application"]
+    # The gateway runs the server that survives slow clients (tests/test_ops_serving.py), not gunicorn's.
+    assert gateway["command"][:2] == ["facegate", "gateway"]
     assert gateway["environment"]["FACEGATE_BACKEND_URLS"].split(",") == [f"http://{b}:8001" for b in backends]
     assert gateway["environment"]["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in \
         gateway["environment"]["DATABASE_URL"]
@@ -58,6 +59,19 @@ def test_compose_has_the_whole_stack():
             assert env[key].startswith("${" + key + ":?"), (name, key)
     for name in ("gateway", "worker", "migrate", *backends):
         assert services[name]["build"] == "." and services[name]["image"] == "facegate:latest"
+
+
+def test_compose_restarts_and_health_checks_every_long_running_service():
+    services = _load_compose()["services"]
+    for name, svc in services.items():
+        if name == "migrate":
+            assert svc["restart"] == "no"
+            continue
+        assert svc["restart"] in ("unless-stopped", "always"), name
+        assert svc["healthcheck"]["test"], name
+    backends = [name for name, svc in services.items() if "facegate backend" in " ".join(svc.get("command", []))]
+    for backend in backends:
+        assert services["gateway"]["depends_on"][backend]["condition"] == "service_healthy"
 
 
 def test_dockerfile_builds_the_app_image():

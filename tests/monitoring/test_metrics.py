@@ -1,4 +1,4 @@
-"""/metrics: Prometheus text from the database totals; loopback-only or bearer token."""
+"""/metrics: Prometheus text from the database totals; bearer token unless explicitly public."""
 from __future__ import annotations
 
 import pytest
@@ -17,11 +17,11 @@ def _samples(text: str) -> dict[tuple[str, tuple], float]:
     return out
 
 
-def test_metrics_exposes_calls_codes_latency_and_bytes(app, record, client):
+def test_metrics_exposes_calls_codes_latency_and_bytes(app, record, client, settings):
     for lat in (3, 40, 40, 900):
         record_call(record(app.pk, latency_ms=lat))
     record_call(record(app.pk, code="4105", latency_ms=60, bytes_in=5000))
-    reply = client.get("/metrics")
+    reply = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {settings.FACEGATE_METRICS_TOKEN}")
     assert reply.status_code == 200 and reply["Content-Type"].startswith("text/plain")
     samples = _samples(reply.content.decode())
     lv = (("api", "detect"), ("app", app.app_key), ("app_name", app.name))
@@ -39,6 +39,6 @@ def test_metrics_exposes_calls_codes_latency_and_bytes(app, record, client):
 def test_metrics_access_rules(client, settings):
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 403
     settings.FACEGATE_METRICS_TOKEN = "s3cret"
-    assert client.get("/metrics").status_code == 403  # with a token set, loopback needs it too
+    assert client.get("/metrics").status_code == 403  # loopback needs the token too
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret", REMOTE_ADDR="10.1.2.3").status_code == 200

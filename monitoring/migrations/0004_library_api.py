@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0002_api_total'),
+        ('monitoring', '0003_alert_webhook_attempted_at'),
     ]
 
     operations = [
