@@ -1,4 +1,4 @@
-"""Wire edges on a real gunicorn gateway: every API-path reply is wire JSON with HTTP 200, the Sign
+"""Wire edges on the real gateway server (`facegate gateway`, waitress): every API-path reply is wire JSON with HTTP 200, the Sign
 covers the raw path and query as sent, chunked bodies are read, and an oversized body is 4103
 before authentication. No face backend is needed: a call that passed auth stops at 4291 (no pack)."""
 from __future__ import annotations
@@ -23,8 +23,8 @@ def gateway(tmp_path_factory):
     app = admin(env, "create-app", "--name", "edges")
     port = free_port()
     log = data / "gunicorn.log"
-    proc = start([PY, "-m", "gunicorn", "facegate.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                  "--workers", "1", "--timeout", "60"], env, log)
+    proc = start([PY, "-m", "facegate.cli", "gateway", "--host", "127.0.0.1", "--port", str(port),
+                  "--workers", "1"], env, log)
     try:
         wait_ok(f"http://127.0.0.1:{port}/healthz", proc, log)
         yield f"http://127.0.0.1:{port}", app
