@@ -11,7 +11,7 @@ reflects, so that sync.IndexSync can replay the store's change log after a resta
   last, so a crash at any point leaves the previous consistent state plus the change log.
 - MilvusIndex: a Milvus collection through pymilvus (a server URI, or a milvus-lite file path),
   one entity per face with its partition as a scalar field; the synced change number lives in a
-  one-row side collection, so the index and its number move together.
+  one-row side collection, written at flush() after the vectors are flushed.
 """
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ import numpy as np
 
 # Exact search over 50,000 x 128 float32 takes ~2 ms on one core; beyond it HNSW pays off.
 ANN_THRESHOLD = 50_000
-# HNSW parameters: connectivity (M) 16 and expansion 128 at build time; the search expansion is
+# HNSW parameters: connectivity (M) 16 and expansion 64 at build time (twice as fast to build as 128); the search expansion is
 # chosen in bench/search.py to keep recall@1 >= 0.99 at 1M vectors (docs/BENCHMARKS.md).
 HNSW_CONNECTIVITY = 16
-HNSW_EXPANSION_ADD = 128
+HNSW_EXPANSION_ADD = 64
 HNSW_EXPANSION_SEARCH = 96
 
 
@@ -357,6 +357,8 @@ class MilvusIndex:
         self.dim = dim
         self.collection = collection
         self._state = f"{collection}_state"
+        self._uri = uri
+        self._local_file = "://" not in uri  # a milvus-lite file rather than a server address
         self._client = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
         if not self._client.has_collection(collection):
             schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -378,6 +380,8 @@ class MilvusIndex:
             params.add_index("vector", index_type="FLAT", metric_type="L2")
             self._client.create_collection(self._state, schema=schema, index_params=params,
                                            consistency_level="Strong")
+        for name in (collection, self._state):  # after a server restart collections start released
+            self._client.load_collection(name)
         rows = self._client.query(self._state, filter="id == 1", output_fields=["seq"])
         self._seq: int | None = int(rows[0]["seq"]) if rows else None
 
@@ -386,8 +390,7 @@ class MilvusIndex:
         return self._seq
 
     def mark_synced(self, seq: int) -> None:
-        self._client.upsert(self._state, [{"id": 1, "seq": int(seq), "vector": [0.0, 0.0]}])
-        self._seq = seq
+        self._seq = seq  # made durable by flush(), after the vectors it covers
 
     def reset(self) -> None:
         self._client.delete(self.collection, filter="id >= 0 or id < 0")
@@ -428,7 +431,12 @@ class MilvusIndex:
         return np.array(sorted(int(r["id"]) for r in rows), dtype=np.int64)
 
     def flush(self) -> None:
+        # Vectors first, then the change number: after a crash the recorded number is never ahead
+        # of the durable vectors, and replaying the log from it is idempotent.
         self._client.flush(self.collection)
+        if self._seq is not None:
+            self._client.upsert(self._state, [{"id": 1, "seq": int(self._seq), "vector": [0.0, 0.0]}])
+            self._client.flush(self._state)
 
     def close(self) -> None:
         if self._client is None:
@@ -436,3 +444,9 @@ class MilvusIndex:
         self.flush()
         self._client.close()
         self._client = None
+        if self._local_file:
+            # milvus-lite serves a file from a thread of this process and holds its lock until
+            # released: free it, so that another process can open the library.
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self._uri)

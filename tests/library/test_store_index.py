@@ -8,17 +8,9 @@ import pytest
 from face_backend.library import index as index_module
 from face_backend.library.store import LibraryStore, partition_key
 from face_backend.library.sync import IndexSync
-from tests.library.conftest import open_index
+from library_checks import assert_consistent, open_index
 
 APP = "app_a"
-
-
-def assert_consistent(store: LibraryStore, index) -> None:
-    """The index holds exactly the store's faces, partition by partition."""
-    expected = store.all_face_ids()
-    for part, ids in expected.items():
-        assert set(index.ids(part).tolist()) == ids, part
-    assert index.count() == sum(len(ids) for ids in expected.values())
 
 
 @pytest.fixture
