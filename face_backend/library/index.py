@@ -8,13 +8,15 @@ reflects, so that sync.IndexSync can replay the store's change log after a resta
 - EmbeddedIndex: in-process, one segment per partition: exact numpy search while a partition holds
   fewer than ANN_THRESHOLD vectors, a usearch HNSW graph beyond. Persisted in a folder: every segment
   and a manifest written to temporary files and renamed into place (atomic on POSIX), the manifest
-  last, so a crash at any point leaves the previous consistent state plus the change log.
+  last, so a crash at any point leaves the previous consistent state plus the change log. Of
+  several processes sharing the folder, only the one holding its lock file writes it.
 - MilvusIndex: a Milvus collection through pymilvus (a server URI, or a milvus-lite file path),
   one entity per face with its partition as a scalar field; the synced change number lives in a
   one-row side collection, written at flush() after the vectors are flushed.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -217,6 +219,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 MANIFEST = "manifest.json"
+LOCK = "writer.lock"
 
 
 class EmbeddedIndex:
@@ -229,6 +232,7 @@ class EmbeddedIndex:
         self._seq: int | None = None
         self._saved_files: dict[str, str] = {}
         self._lock = threading.RLock()
+        self._owner = None  # the locked file while this process persists the folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self._restore()
 
@@ -254,9 +258,22 @@ class EmbeddedIndex:
     def _file_name(partition: str, kind: str) -> str:
         return f"{hashlib.sha256(partition.encode()).hexdigest()[:32]}.{kind}"
 
+    def _owns_folder(self) -> bool:
+        """Whether this process persists the folder: the first to lock it does, the others keep
+        their index in memory and catch up from the store's log (several server workers)."""
+        if self._owner is None:
+            handle = open(self.folder / LOCK, "a+b")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                return False
+            self._owner = handle
+        return True
+
     def flush(self) -> None:
         with self._lock:
-            if self._seq is None:
+            if self._seq is None or not self._owns_folder():
                 return
             entries = {}
             for part, seg in self._segments.items():
@@ -275,13 +292,16 @@ class EmbeddedIndex:
 
     def _remove_unlisted(self) -> None:
         """Delete segment files the manifest no longer names (dropped groups, left-over temporaries)."""
-        keep = set(self._saved_files.values()) | {MANIFEST}
+        keep = set(self._saved_files.values()) | {MANIFEST, LOCK}
         for path in self.folder.iterdir():
             if path.name not in keep and path.is_file():
                 path.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.flush()
+        if self._owner is not None:
+            self._owner.close()  # releases the lock
+            self._owner = None
 
     # -- VectorIndex -----------------------------------------------------------------------------
     @property
