@@ -34,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 
 from facegate import errors
+from facegate.config import env_int
 from face_backend.library.index import EmbeddedIndex, MilvusIndex, VectorIndex
 from face_backend.library.store import (
     APP_PATTERN, ID_PATTERN, MAX_USER_INFO, AlreadyExists, AppSettings, LibraryStore, LimitReached, NotFound,
@@ -338,7 +339,7 @@ _LIBRARIES_LOCK = threading.Lock()
 def get_library(engine: FaceEngine, data_dir: Path) -> Library:
     """The process-wide library of the engine's pack, opened once (like the engine's models).
 
-    Index: FACEGATE_MILVUS_URI (a Milvus server "http://host:19530" or a milvus-lite file path)
+    Default face limit per app: FACEGATE_LIBRARY_FACE_LIMIT (100,000). Index: FACEGATE_MILVUS_URI (a Milvus server "http://host:19530" or a milvus-lite file path)
     when set, else the embedded index in the data dir.
     """
     with _LIBRARIES_LOCK:
@@ -348,7 +349,8 @@ def get_library(engine: FaceEngine, data_dir: Path) -> Library:
             uri = os.environ.get("FACEGATE_MILVUS_URI", "").strip()
             index = (MilvusIndex(uri, EMBEDDING_DIMS[pack], collection=f"facegate_faces_{pack}",
                                  token=os.environ.get("FACEGATE_MILVUS_TOKEN", "")) if uri else None)
-            _LIBRARIES[pack] = Library(folder, engine, index)
+            limit = env_int("FACEGATE_LIBRARY_FACE_LIMIT", DEFAULT_FACE_LIMIT)
+            _LIBRARIES[pack] = Library(folder, engine, index, default_face_limit=limit)
             # Persist the embedded index on a clean exit; after a crash the store's log replays.
             atexit.register(_LIBRARIES[pack].sync.close)
         return _LIBRARIES[pack]

@@ -38,7 +38,7 @@ def run_and_kill(folder: Path, kind: str, seed: int, steps: int) -> int:
     return last
 
 
-@pytest.mark.parametrize("kind, rounds", [("embedded", 4), ("milvus-lite", 2)])
+@pytest.mark.parametrize("kind, rounds", [("embedded", 3), ("milvus-lite", 1)])
 def test_killed_writer_leaves_a_consistent_library(tmp_path, kind, rounds, monkeypatch):
     monkeypatch.setattr(index_module, "ANN_THRESHOLD", 30)
     for seed in range(rounds):
