@@ -8,13 +8,15 @@ reflects, so that sync.IndexSync can replay the store's change log after a resta
 - EmbeddedIndex: in-process, one segment per partition: exact numpy search while a partition holds
   fewer than ANN_THRESHOLD vectors, a usearch HNSW graph beyond. Persisted in a folder: every segment
   and a manifest written to temporary files and renamed into place (atomic on POSIX), the manifest
-  last, so a crash at any point leaves the previous consistent state plus the change log.
+  last, so a crash at any point leaves the previous consistent state plus the change log. Of
+  several processes sharing the folder, only the one holding its lock file writes it.
 - MilvusIndex: a Milvus collection through pymilvus (a server URI, or a milvus-lite file path),
   one entity per face with its partition as a scalar field; the synced change number lives in a
-  one-row side collection, so the index and its number move together.
+  one-row side collection, written at flush() after the vectors are flushed.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -26,10 +28,10 @@ import numpy as np
 
 # Exact search over 50,000 x 128 float32 takes ~2 ms on one core; beyond it HNSW pays off.
 ANN_THRESHOLD = 50_000
-# HNSW parameters: connectivity (M) 16 and expansion 128 at build time; the search expansion is
+# HNSW parameters: connectivity (M) 16 and expansion 64 at build time (twice as fast to build as 128); the search expansion is
 # chosen in bench/search.py to keep recall@1 >= 0.99 at 1M vectors (docs/BENCHMARKS.md).
 HNSW_CONNECTIVITY = 16
-HNSW_EXPANSION_ADD = 128
+HNSW_EXPANSION_ADD = 64
 HNSW_EXPANSION_SEARCH = 96
 
 
@@ -217,6 +219,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 MANIFEST = "manifest.json"
+LOCK = "writer.lock"
 
 
 class EmbeddedIndex:
@@ -229,6 +232,7 @@ class EmbeddedIndex:
         self._seq: int | None = None
         self._saved_files: dict[str, str] = {}
         self._lock = threading.RLock()
+        self._owner = None  # the locked file while this process persists the folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self._restore()
 
@@ -254,9 +258,22 @@ class EmbeddedIndex:
     def _file_name(partition: str, kind: str) -> str:
         return f"{hashlib.sha256(partition.encode()).hexdigest()[:32]}.{kind}"
 
+    def _owns_folder(self) -> bool:
+        """Whether this process persists the folder: the first to lock it does, the others keep
+        their index in memory and catch up from the store's log (several server workers)."""
+        if self._owner is None:
+            handle = open(self.folder / LOCK, "a+b")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                return False
+            self._owner = handle
+        return True
+
     def flush(self) -> None:
         with self._lock:
-            if self._seq is None:
+            if self._seq is None or not self._owns_folder():
                 return
             entries = {}
             for part, seg in self._segments.items():
@@ -275,13 +292,16 @@ class EmbeddedIndex:
 
     def _remove_unlisted(self) -> None:
         """Delete segment files the manifest no longer names (dropped groups, left-over temporaries)."""
-        keep = set(self._saved_files.values()) | {MANIFEST}
+        keep = set(self._saved_files.values()) | {MANIFEST, LOCK}
         for path in self.folder.iterdir():
             if path.name not in keep and path.is_file():
                 path.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.flush()
+        if self._owner is not None:
+            self._owner.close()  # releases the lock
+            self._owner = None
 
     # -- VectorIndex -----------------------------------------------------------------------------
     @property
@@ -357,6 +377,8 @@ class MilvusIndex:
         self.dim = dim
         self.collection = collection
         self._state = f"{collection}_state"
+        self._uri = uri
+        self._local_file = "://" not in uri  # a milvus-lite file rather than a server address
         self._client = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
         if not self._client.has_collection(collection):
             schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -378,6 +400,8 @@ class MilvusIndex:
             params.add_index("vector", index_type="FLAT", metric_type="L2")
             self._client.create_collection(self._state, schema=schema, index_params=params,
                                            consistency_level="Strong")
+        for name in (collection, self._state):  # after a server restart collections start released
+            self._client.load_collection(name)
         rows = self._client.query(self._state, filter="id == 1", output_fields=["seq"])
         self._seq: int | None = int(rows[0]["seq"]) if rows else None
 
@@ -386,8 +410,7 @@ class MilvusIndex:
         return self._seq
 
     def mark_synced(self, seq: int) -> None:
-        self._client.upsert(self._state, [{"id": 1, "seq": int(seq), "vector": [0.0, 0.0]}])
-        self._seq = seq
+        self._seq = seq  # made durable by flush(), after the vectors it covers
 
     def reset(self) -> None:
         self._client.delete(self.collection, filter="id >= 0 or id < 0")
@@ -428,7 +451,12 @@ class MilvusIndex:
         return np.array(sorted(int(r["id"]) for r in rows), dtype=np.int64)
 
     def flush(self) -> None:
+        # Vectors first, then the change number: after a crash the recorded number is never ahead
+        # of the durable vectors, and replaying the log from it is idempotent.
         self._client.flush(self.collection)
+        if self._seq is not None:
+            self._client.upsert(self._state, [{"id": 1, "seq": int(self._seq), "vector": [0.0, 0.0]}])
+            self._client.flush(self._state)
 
     def close(self) -> None:
         if self._client is None:
@@ -436,3 +464,9 @@ class MilvusIndex:
         self.flush()
         self._client.close()
         self._client = None
+        if self._local_file:
+            # milvus-lite serves a file from a thread of this process and holds its lock until
+            # released: free it, so that another process can open the library.
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self._uri)

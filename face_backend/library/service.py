@@ -35,6 +35,7 @@ import numpy as np
 
 from facegate import errors
 from facegate.apis import MAX_BATCH_ITEMS
+from facegate.config import env_int
 from face_backend.library.index import EmbeddedIndex, MilvusIndex, VectorIndex
 from face_backend.library.store import (
     APP_PATTERN, ID_PATTERN, MAX_USER_INFO, AlreadyExists, AppSettings, LibraryStore, LimitReached, NotFound,
@@ -43,16 +44,18 @@ from face_backend.library.store import (
 from face_backend.library.sync import IndexSync
 from face_backend.vision.engine import FaceEngine
 from face_backend.vision.image_io import ImageError, decode_base64, decode_image
-from face_backend.wire_input import IMAGE_ERROR_CODES
 from face_backend.vision.types import Face
+from face_backend.wire_input import IMAGE_ERROR_CODES
 
 log = logging.getLogger("face_backend.library")
 
 # Cosine similarity at which impostor pairs are accepted at each false accept rate, per model pack:
-# bench/operating_points.py over every cross-identity pair of the LFW eval photos (docs/BENCHMARKS.md).
+# bench/operating_points.py over all 6.8M cross-identity pairs of the 3,691 LFW eval photos
+# (docs/BENCHMARKS.md "Face library operating points"). Provisional: one data set, Western faces.
+# A pack without measured points (insightface, so far) uses its recognizer's decision threshold.
+OPERATING_POINT_NAMES = ("1e-3", "1e-4", "1e-5")
 OPERATING_POINTS: dict[str, dict[str, float]] = {
-    "default": {"1e-3": 0.47, "1e-4": 0.55, "1e-5": 0.62},
-    "insightface": {"1e-3": 0.38, "1e-4": 0.45, "1e-5": 0.52},
+    "default": {"1e-3": 0.368, "1e-4": 0.423, "1e-5": 0.479},
 }
 DEFAULT_OPERATING_POINT = "1e-4"
 DEFAULT_FACE_LIMIT = 100_000  # faces per app unless app/settings says otherwise
@@ -229,8 +232,11 @@ class Library:
     # -- search ----------------------------------------------------------------------------------
     def threshold(self, app_id: str) -> float:
         """The app's operating point as a cosine similarity."""
-        point = self.store.settings(app_id).operating_point or DEFAULT_OPERATING_POINT
-        return OPERATING_POINTS[self.pack][point]
+        return self._cosine(self.store.settings(app_id).operating_point or DEFAULT_OPERATING_POINT)
+
+    def _cosine(self, point: str) -> float:
+        measured = OPERATING_POINTS.get(self.pack)
+        return measured[point] if measured else self.engine.recognizer.threshold
 
     def _groups(self, app_id: str, body: dict) -> list[str]:
         value = _field(body, "group_id_list")
@@ -295,8 +301,8 @@ class Library:
     def app_settings(self, app_id: str, body: dict) -> dict:
         current = self.store.settings(app_id)
         point = body.get("operating_point", current.operating_point)
-        if point is not None and point not in OPERATING_POINTS[self.pack]:
-            raise LibraryError(errors.BAD_BODY, f"operating_point must be one of {', '.join(OPERATING_POINTS[self.pack])}")
+        if point is not None and point not in OPERATING_POINT_NAMES:
+            raise LibraryError(errors.BAD_BODY, f"operating_point must be one of {', '.join(OPERATING_POINT_NAMES)}")
         limit = body.get("face_limit", current.face_limit)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
             raise LibraryError(errors.BAD_BODY, "face_limit must be a non-negative integer")
@@ -308,8 +314,8 @@ class Library:
             self.store.set_settings(app_id, updated)
         point = updated.operating_point or DEFAULT_OPERATING_POINT
         return {"face_limit": self.default_face_limit if limit is None else limit, "operating_point": point,
-                "threshold_cosine": OPERATING_POINTS[self.pack][point],
-                "threshold_score": round(self.engine.recognizer.score(OPERATING_POINTS[self.pack][point]), 4),
+                "threshold_cosine": self._cosine(point),
+                "threshold_score": round(self.engine.recognizer.score(self._cosine(point)), 4),
                 "store_photos": photos, "face_num": self.store.face_count(app_id)}
 
     def app_delete(self, app_id: str, body: dict) -> dict:
@@ -335,7 +341,7 @@ _LIBRARIES_LOCK = threading.Lock()
 def get_library(engine: FaceEngine, data_dir: Path) -> Library:
     """The process-wide library of the engine's pack, opened once (like the engine's models).
 
-    Index: FACEGATE_MILVUS_URI (a Milvus server "http://host:19530" or a milvus-lite file path)
+    Default face limit per app: FACEGATE_LIBRARY_FACE_LIMIT (100,000). Index: FACEGATE_MILVUS_URI (a Milvus server "http://host:19530" or a milvus-lite file path)
     when set, else the embedded index in the data dir.
     """
     with _LIBRARIES_LOCK:
@@ -345,7 +351,8 @@ def get_library(engine: FaceEngine, data_dir: Path) -> Library:
             uri = os.environ.get("FACEGATE_MILVUS_URI", "").strip()
             index = (MilvusIndex(uri, EMBEDDING_DIMS[pack], collection=f"facegate_faces_{pack}",
                                  token=os.environ.get("FACEGATE_MILVUS_TOKEN", "")) if uri else None)
-            _LIBRARIES[pack] = Library(folder, engine, index)
+            limit = env_int("FACEGATE_LIBRARY_FACE_LIMIT", DEFAULT_FACE_LIMIT)
+            _LIBRARIES[pack] = Library(folder, engine, index, default_face_limit=limit)
             # Persist the embedded index on a clean exit; after a crash the store's log replays.
             atexit.register(_LIBRARIES[pack].sync.close)
         return _LIBRARIES[pack]

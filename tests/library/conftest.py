@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from face_backend.library.index import EmbeddedIndex, MilvusIndex
 from face_backend.vision.engine import FaceEngine, get_engine
 from face_backend.vision.image_io import decode_image
 
@@ -65,12 +64,16 @@ def embed(engine: FaceEngine):
     return run
 
 
-def open_index(kind: str, folder: Path, dim: int = 128):
-    if kind == "embedded":
-        return EmbeddedIndex(folder / "index", dim)
-    return MilvusIndex(str(folder / "milvus.db"), dim, collection="faces")
-
-
 @pytest.fixture(params=["embedded", "milvus-lite"])
 def index_kind(request) -> str:
     return request.param
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_milvus_lite():
+    """Stop milvus-lite's in-process servers while pytest's log capture is still open (its own
+    exit hook logs into closed streams otherwise)."""
+    yield
+    from milvus_lite.server_manager import server_manager_instance
+
+    server_manager_instance.release_all()

@@ -2,23 +2,17 @@
 and deletes, no orphan vectors or photos after deleting a face, user, group or app, persistence."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from face_backend.library import index as index_module
 from face_backend.library.store import LibraryStore, partition_key
 from face_backend.library.sync import IndexSync
-from tests.library.conftest import open_index
+from library_checks import assert_consistent, open_index
 
 APP = "app_a"
-
-
-def assert_consistent(store: LibraryStore, index) -> None:
-    """The index holds exactly the store's faces, partition by partition."""
-    expected = store.all_face_ids()
-    for part, ids in expected.items():
-        assert set(index.ids(part).tolist()) == ids, part
-    assert index.count() == sum(len(ids) for ids in expected.values())
 
 
 @pytest.fixture
@@ -134,14 +128,14 @@ def test_embedded_hnsw_segments_add_remove_persist(tmp_path, monkeypatch, lfw, e
     assert lfw["enrol"][0].identity not in [u for u, _ in best(store, index, embed(lfw["probe"][0]), ("big",))]
     sync.close()
     files = sorted(p.suffix for p in (tmp_path / "index").iterdir())
-    assert files == [".hnsw", ".json"]
+    assert files == [".hnsw", ".json", ".lock"]
     restored = index_module.EmbeddedIndex(tmp_path / "index", 128)
     assert restored._segments[partition_key(APP, "big")].ann is not None
     assert_consistent(store, restored)
     store.delete_group(APP, "big")
     IndexSync(store, restored).catch_up()
     restored.flush()
-    assert restored.count() == 0 and sorted(p.name for p in (tmp_path / "index").iterdir()) == ["manifest.json"]
+    assert restored.count() == 0 and sorted(p.name for p in (tmp_path / "index").iterdir()) == ["manifest.json", "writer.lock"]
 
 
 @pytest.mark.parametrize("index_kind", ["embedded"])
@@ -153,3 +147,27 @@ def test_damaged_manifest_rebuilds_from_the_store(library, tmp_path, index_kind)
     assert reopened.synced_seq is None
     IndexSync(store, reopened).open()
     assert_consistent(store, reopened)
+
+
+def test_two_workers_share_one_library(tmp_path, lfw, embed):
+    """Two server workers: each holds its own embedded index over one store; a write by one is
+    found by the other's next search, and only one of them writes the index folder."""
+    store = LibraryStore(tmp_path / "library.sqlite3")
+    first, second = (index_module.EmbeddedIndex(tmp_path / "index", 128) for _ in range(2))
+    sync_first, sync_second = IndexSync(store, first), IndexSync(store, second)
+    sync_first.open()
+    sync_second.open()
+    store.add_group(APP, "staff")
+    photo, probe = lfw["enrol"][0], lfw["probe"][0]
+    store.add_face(APP, "staff", photo.identity, None, embed(photo), "{}", None, 1000)
+    sync_first.catch_up()
+    sync_second.catch_up()  # what a search does first
+    assert best(store, second, embed(probe))[0][0] == photo.identity
+    first.flush()
+    second.flush()
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    assert manifest["seq"] == store.last_seq() and first._owner is not None and second._owner is None
+    sync_first.close()
+    second.flush()  # the lock is free again: the second worker takes over persisting
+    assert second._owner is not None
+    sync_second.close()
