@@ -36,6 +36,7 @@ import numpy as np
 from facegate import errors
 from facegate.apis import MAX_BATCH_ITEMS
 from facegate.config import env_int
+from facegate.errors import WireError
 from face_backend.library.index import EmbeddedIndex, MilvusIndex, VectorIndex
 from face_backend.library.store import (
     APP_PATTERN, ID_PATTERN, MAX_USER_INFO, AlreadyExists, AppSettings, LibraryStore, LimitReached, NotFound,
@@ -66,24 +67,17 @@ MAX_USER_NUM = 50
 MAX_FACE_NUM = 10
 
 
-class LibraryError(Exception):
-    def __init__(self, code: str, details: str) -> None:
-        super().__init__(details)
-        self.code = code
-        self.details = details
-
-
 def _field(body: dict, name: str, required: bool = True) -> Any:
     value = body.get(name)
     if value is None and required:
-        raise LibraryError(errors.IMAGE_MISSING, f"parameter {name} is missing")
+        raise WireError(errors.IMAGE_MISSING, f"parameter {name} is missing")
     return value
 
 
 def _identifier(body: dict, name: str) -> str:
     value = _field(body, name)
     if not isinstance(value, str) or not ID_PATTERN.match(value):
-        raise LibraryError(errors.BAD_BODY, f"{name} must be 1-128 letters, digits or underscores")
+        raise WireError(errors.BAD_BODY, f"{name} must be 1-128 letters, digits or underscores")
     return value
 
 
@@ -92,7 +86,7 @@ def _int(body: dict, name: str, default: int, low: int, high: int) -> int:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise LibraryError(errors.BAD_BODY, f"{name} must be an integer from {low} to {high}")
+        raise WireError(errors.BAD_BODY, f"{name} must be an integer from {low} to {high}")
     return value
 
 
@@ -104,12 +98,12 @@ def _location(face: Face) -> dict[str, int]:
 def _image(body: dict) -> tuple[bytes, np.ndarray]:
     text = _field(body, "imageContent")
     if not isinstance(text, str):
-        raise LibraryError(errors.BAD_BODY, "parameter imageContent must be a base64 string")
+        raise WireError(errors.BAD_BODY, "parameter imageContent must be a base64 string")
     try:
         raw = decode_base64(text)
         return raw, decode_image(raw)
     except ImageError as exc:
-        raise LibraryError(IMAGE_ERROR_CODES[type(exc)], f"imageContent: {exc.details}") from None
+        raise WireError(IMAGE_ERROR_CODES[type(exc)], f"imageContent: {exc.details}") from None
 
 
 class Library:
@@ -142,13 +136,13 @@ class Library:
         """The wire reply for one library request of an app."""
         try:
             if not APP_PATTERN.match(app_id or ""):
-                raise LibraryError(errors.BAD_BODY, "invalid application id")
+                raise WireError(errors.BAD_BODY, "invalid application id")
             action = self._ops.get(op)
             if action is None:
-                raise LibraryError(errors.BAD_BODY, f"unknown library operation {op!r}")
+                raise WireError(errors.BAD_BODY, f"unknown library operation {op!r}")
             return errors.success(action(app_id, _json_object(body)))
-        except LibraryError as exc:
-            return errors.error(exc.code, exc.details)
+        except WireError as exc:
+            return exc.reply()
         except Exception:
             log.exception("internal error, request id %s, library %s", request_id, op)
             return errors.error(errors.INTERNAL, f"internal error, request id {request_id}")
@@ -158,11 +152,11 @@ class Library:
         try:
             return action()
         except NotFound as exc:
-            raise LibraryError(errors.LIBRARY_NOT_FOUND, str(exc)) from None
+            raise WireError(errors.LIBRARY_NOT_FOUND, str(exc)) from None
         except AlreadyExists as exc:
-            raise LibraryError(errors.LIBRARY_EXISTS, str(exc)) from None
+            raise WireError(errors.LIBRARY_EXISTS, str(exc)) from None
         except LimitReached as exc:
-            raise LibraryError(errors.FACE_LIMIT_REACHED, str(exc)) from None
+            raise WireError(errors.FACE_LIMIT_REACHED, str(exc)) from None
         finally:
             self.sync.catch_up()
 
@@ -186,11 +180,11 @@ class Library:
         group_id, user_id = _identifier(body, "group_id"), _identifier(body, "user_id")
         user_info = body.get("user_info")
         if user_info is not None and (not isinstance(user_info, str) or len(user_info) > MAX_USER_INFO):
-            raise LibraryError(errors.BAD_BODY, f"user_info must be a string of at most {MAX_USER_INFO} characters")
+            raise WireError(errors.BAD_BODY, f"user_info must be a string of at most {MAX_USER_INFO} characters")
         raw, img = _image(body)
         faces = self.engine.detect(img)
         if not faces:
-            raise LibraryError(errors.NO_FACE, "no face found")
+            raise WireError(errors.NO_FACE, "no face found")
         face = faces[0]  # the largest
         embedding = self.engine.embed(img, face)
         location = _location(face)
@@ -211,22 +205,22 @@ class Library:
     def face_delete(self, app_id: str, body: dict) -> dict:
         token = _field(body, "face_token")
         if not isinstance(token, str) or not ID_PATTERN.match(token):
-            raise LibraryError(errors.BAD_BODY, "face_token must be a string of letters and digits")
+            raise WireError(errors.BAD_BODY, "face_token must be a string of letters and digits")
         self._guarded(lambda: self.store.delete_face(app_id, token))
         return {"face_token": token}
 
     def user_batch_add(self, app_id: str, body: dict) -> dict:
         items = _field(body, "items")
         if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
-            raise LibraryError(errors.BAD_BODY, f"items must be a list of 1 to {MAX_BATCH} user/add bodies")
+            raise WireError(errors.BAD_BODY, f"items must be a list of 1 to {MAX_BATCH} user/add bodies")
         out = []
         for item in items:
             try:
                 if not isinstance(item, dict):
-                    raise LibraryError(errors.BAD_BODY, "each item must be a JSON object")
-                out.append({"code": errors.SUCCESS, "result": self.user_add(app_id, item)})
-            except LibraryError as exc:
-                out.append(errors.error(exc.code, exc.details))
+                    raise WireError(errors.BAD_BODY, "each item must be a JSON object")
+                out.append(errors.success(self.user_add(app_id, item)))
+            except WireError as exc:
+                out.append(exc.reply())
         return {"items": out}
 
     # -- search ----------------------------------------------------------------------------------
@@ -242,13 +236,13 @@ class Library:
         value = _field(body, "group_id_list")
         names = value.split(",") if isinstance(value, str) else value
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise LibraryError(errors.BAD_BODY, "group_id_list must be a string \"g1,g2\"")
+            raise WireError(errors.BAD_BODY, "group_id_list must be a string \"g1,g2\"")
         names = list(dict.fromkeys(n.strip() for n in names if n.strip()))
         if not 1 <= len(names) <= MAX_GROUPS_PER_SEARCH or not all(ID_PATTERN.match(n) for n in names):
-            raise LibraryError(errors.BAD_BODY, f"group_id_list must name 1 to {MAX_GROUPS_PER_SEARCH} group ids")
+            raise WireError(errors.BAD_BODY, f"group_id_list must name 1 to {MAX_GROUPS_PER_SEARCH} group ids")
         missing = sorted(set(names) - set(self.store.existing_groups(app_id, names)))
         if missing:
-            raise LibraryError(errors.LIBRARY_NOT_FOUND, f"group {missing[0]} not found")
+            raise WireError(errors.LIBRARY_NOT_FOUND, f"group {missing[0]} not found")
         return names
 
     def _match(self, app_id: str, groups: list[str], vector: np.ndarray, max_users: int) -> list[dict]:
@@ -275,7 +269,7 @@ class Library:
         _, img = _image(body)
         faces = self.engine.detect(img)
         if not faces:
-            raise LibraryError(errors.NO_FACE, "no face found")
+            raise WireError(errors.NO_FACE, "no face found")
         self.sync.catch_up()
         return self._probe(app_id, groups, img, faces[0], max_users)
 
@@ -286,7 +280,7 @@ class Library:
         _, img = _image(body)
         faces = self.engine.detect(img)[:max_faces]
         if not faces:
-            raise LibraryError(errors.NO_FACE, "no face found")
+            raise WireError(errors.NO_FACE, "no face found")
         self.sync.catch_up()
         found = [self._probe(app_id, groups, img, face, max_users) for face in faces]
         return {"face_num": len(found), "face_list": found}
@@ -302,13 +296,13 @@ class Library:
         current = self.store.settings(app_id)
         point = body.get("operating_point", current.operating_point)
         if point is not None and point not in OPERATING_POINT_NAMES:
-            raise LibraryError(errors.BAD_BODY, f"operating_point must be one of {', '.join(OPERATING_POINT_NAMES)}")
+            raise WireError(errors.BAD_BODY, f"operating_point must be one of {', '.join(OPERATING_POINT_NAMES)}")
         limit = body.get("face_limit", current.face_limit)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise LibraryError(errors.BAD_BODY, "face_limit must be a non-negative integer")
+            raise WireError(errors.BAD_BODY, "face_limit must be a non-negative integer")
         photos = body.get("store_photos", current.store_photos)
         if not isinstance(photos, bool):
-            raise LibraryError(errors.BAD_BODY, "store_photos must be true or false")
+            raise WireError(errors.BAD_BODY, "store_photos must be true or false")
         updated = AppSettings(limit, point, photos)
         if updated != current:
             self.store.set_settings(app_id, updated)
@@ -326,11 +320,11 @@ def _json_object(body: bytes) -> dict:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError):
-        raise LibraryError(errors.BAD_BODY, "body is not valid JSON") from None
+        raise WireError(errors.BAD_BODY, "body is not valid JSON") from None
     except RecursionError:
-        raise LibraryError(errors.BAD_BODY, "body is nested too deeply") from None
+        raise WireError(errors.BAD_BODY, "body is nested too deeply") from None
     if not isinstance(data, dict):
-        raise LibraryError(errors.BAD_BODY, "body must be a JSON object")
+        raise WireError(errors.BAD_BODY, "body must be a JSON object")
     return data
 
 
