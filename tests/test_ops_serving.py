@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from gateway.client import signed_request
+from facegate.client import signed_request
 from live_procs import PY, command_line, descendants, free_port, start_serve, stop
 
 pytestmark = pytest.mark.slow
