@@ -25,7 +25,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from facegate.client import signed_request  # noqa: E402
-from tests.live_procs import free_port  # noqa: E402
+from facegate.procs import free_port  # noqa: E402
 
 PHOTO = REPO.parent / "shared" / "data" / "photos" / "009_C.jpg"
 

@@ -35,9 +35,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
 from facegate.client import signed_request  # noqa: E402
-from live_procs import descendants, free_port, start, stop, wait_ok  # noqa: E402
+from facegate.procs import descendants, free_port, start, stop, wait_ok  # noqa: E402
 
 PHOTOS = REPO.parent / "shared" / "data" / "photos"
 PY = sys.executable

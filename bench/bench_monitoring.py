@@ -45,7 +45,7 @@ def main() -> int:
     from monitoring import queries
     from monitoring.models import MinuteRollup
     from monitoring.tasks import record_call
-    from tests.live_procs import stop
+    from facegate.procs import stop
 
     call_command("migrate", verbosity=0)
     owner = get_user_model().objects.create_user(f"bench{uuid.uuid4().hex[:6]}", password="x" * 12)

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from facegate.gateway_server import default_threads, default_workers
+from facegate.procs import free_port
 from facegate.supervise import Supervisor, say
 
 READY_TIMEOUT_SECONDS = 180
@@ -58,13 +59,6 @@ def describe_database(db: dict) -> str:
     return f"PostgreSQL {db.get('USER') or ''}@{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-def _free_loopback_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get_ok(url: str, headers: dict[str, str] | None = None) -> bool:
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2) as response:
@@ -104,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.data_dir:
         os.environ["FACEGATE_DATA_DIR"] = str(Path(args.data_dir).resolve())
     local_backend = not os.environ.get("FACEGATE_BACKEND_URLS")
-    backend_port = args.backend_port or _free_loopback_port()
+    backend_port = args.backend_port or free_port()
     backend_url = f"http://127.0.0.1:{backend_port}"
     if local_backend:
         os.environ["FACEGATE_BACKEND_URLS"] = backend_url

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from live_procs import PY, REPO
+from facegate.procs import PY, REPO
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from live_procs import REPO
+from facegate.procs import REPO
 from test_ops_serving import assert_private
 
 

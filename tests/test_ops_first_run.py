@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from live_procs import PY, REPO, descendants, free_port, start, stop
+from facegate.procs import descendants, free_port, start, stop
+
+# Running as root (this CI machine) Celery warns that it runs as root: true, and not a defect.
+
+from facegate.procs import PY, REPO
 
 # Running as root (this CI machine) Celery warns that it runs as root: true, and not a defect.
 ROOT_ONLY = re.compile(r"SecurityWarning: You're running the worker with superuser privileges")

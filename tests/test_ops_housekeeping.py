@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from live_procs import REPO, stop
+from facegate.procs import stop
+
+from facegate.procs import REPO
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from live_procs import REPO
+from facegate.procs import REPO
 
 PROBE = r"""
 import json, django

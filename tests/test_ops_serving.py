@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from facegate.client import signed_request
-from live_procs import PY, command_line, descendants, free_port, start_serve, stop
+from facegate.procs import PY, command_line, descendants, free_port, start_serve, stop
 
 pytestmark = pytest.mark.slow
 

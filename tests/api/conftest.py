@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from facegate.apis import API_NAMES
-from live_procs import REPO, free_port, start_serve, stop
+from facegate.procs import REPO, free_port, start_serve, stop
 
 READY_TIMEOUT_S = 150
 CALLS_PER_API = 100_000

@@ -15,7 +15,7 @@ import pytest
 
 from apps_console.examples import SECRET_PLACEHOLDER, examples_for
 from facegate.apis import API_NAMES
-from live_procs import REPO
+from facegate.procs import REPO
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from live_procs import REPO
+from facegate.procs import REPO
 
 pytestmark = pytest.mark.browser
 

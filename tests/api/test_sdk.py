@@ -16,7 +16,7 @@ from facegate.client import (
     AuthError, Client, CompareResult, Face, FacesResult, ImageError, MillisecondClock, QuotaError, TransportError,
     image_bytes, shrink,
 )
-from live_procs import free_port
+from facegate.procs import free_port
 from tests.api.counting import CountingSession
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ from billing.models import Charge
 from billing.orders import grant_pack
 from facegate.client import Client, ServerError
 from gateway.services import create_application
-from live_procs import free_port
+from facegate.procs import free_port
 from tests.api.counting import CountingSession
 
 pytestmark = pytest.mark.django_db(transaction=True)

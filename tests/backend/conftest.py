@@ -17,7 +17,8 @@ import pytest
 from face_backend import config
 from face_backend.model_store import package_dir
 from face_backend.vision.engine import FaceEngine, get_engine
-from live_procs import BACKEND_TOKEN, PY, free_port, start, stop, wait_ok
+from facegate.procs import PY, free_port, start, stop, wait_ok
+from live_procs import BACKEND_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))

@@ -9,8 +9,8 @@ import requests
 import uvicorn
 
 from face_backend.server import create_app
+from facegate.procs import free_port
 from live_procs import BACKEND_TOKEN as TOKEN
-from live_procs import free_port
 
 
 @pytest.fixture(scope="module")

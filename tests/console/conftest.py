@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from live_procs import free_port, start_serve, stop
+from facegate.procs import free_port, start_serve, stop
 from tests.console.live_stack import PASSWORD, USER, Stack
 
 READY_TIMEOUT_S = 150

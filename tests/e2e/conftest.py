@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from live_procs import free_port, start_serve, stop
+from facegate.procs import free_port, start_serve, stop
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-from live_procs import PY
+from facegate.procs import PY
 
 TOKEN = "live-test-backend-token"
 

@@ -5,7 +5,7 @@ import pytest
 
 from billing.models import Charge, ResourcePack
 from billing.orders import grant_pack
-from live_procs import free_port
+from facegate.procs import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

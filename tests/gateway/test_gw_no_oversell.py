@@ -17,7 +17,7 @@ import requests
 
 from facegate.client import signed_request
 from gw_live import TOKEN, FreshPostgresDatabase, admin, charge_statuses, postgres_url_or_skip, stack_env
-from live_procs import PY, free_port, start, stop, wait_ok
+from facegate.procs import PY, free_port, start, stop, wait_ok
 
 N, K = 30, 7
 

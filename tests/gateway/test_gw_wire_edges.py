@@ -11,7 +11,7 @@ import requests
 from facegate.apis import public_path
 from facegate.client import signed_headers
 from gw_live import admin, stack_env
-from live_procs import PY, free_port, start, stop, wait_ok
+from facegate.procs import PY, free_port, start, stop, wait_ok
 
 BODY = b'{"imageContent": "aGVsbG8="}'
 

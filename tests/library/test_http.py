@@ -9,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from live_procs import free_port, start, stop, wait_ok
+from facegate.procs import free_port, start, stop, wait_ok
 
 TOKEN = "library-test-token"
 

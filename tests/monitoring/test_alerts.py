@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from billing.models import ResourcePack
 from billing.orders import grant_pack
-from live_procs import free_port
+from facegate.procs import free_port
 from monitoring import alerts, queries
 from monitoring.models import Alert, AlertRule
 from monitoring.tasks import evaluate_alerts, record_call

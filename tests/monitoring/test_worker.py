@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from live_procs import stop
+from facegate.procs import stop
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("worker_probe.py")
