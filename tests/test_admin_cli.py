@@ -36,7 +36,7 @@ def test_create_app_validates_the_name_and_writes_nothing_on_error(admin):
         assert proc.returncode != 0 and "error:" in proc.stderr, (bad, proc.stdout, proc.stderr)
     assert _json(admin("apps", "list", "--json")) == []
     app = _json(admin("create-app", "--name", "okname", "--json"))
-    assert set(app["service_codes"]) == {"detect", "attributes", "compare", "liveness", "mask"}
+    assert set(app["service_codes"]) == {"detect", "attributes", "compare", "liveness", "mask", "library"}
     assert len(app["app_secret"]) >= 32 and len(app["app_key"]) == 32
 
 

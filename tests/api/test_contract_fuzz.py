@@ -88,8 +88,8 @@ def test_fuzzed_requests_get_schema_conforming_replies(api_stack, fuzz_schema, a
 
     run()
     assert sum(codes.values()) >= MIN_CASES_SENT, codes
-    # Refusals at each stage were exercised: authentication, the body checks, the image decoder.
+    # Each stage was exercised: authentication, the body checks, the image decoder.
     assert len({code for code in codes if code.startswith("400")}) >= 3, codes
     assert codes.keys() & {"4101", "4102"}, codes
     if api != "library":  # library operations may refuse a group or user before looking at a photo
-        assert "4104" in codes, codes
+        assert codes.keys() & {"0", "4103", "4104", "4105"}, codes  # some bodies reached the decoder

@@ -6,7 +6,7 @@ import requests
 from openapi_spec_validator import validate
 
 from facegate import errors
-from facegate.apis import APIS
+from facegate.apis import IMAGE_APIS, LIBRARY_OPS
 from facegate.openapi import LANGUAGES, build_schema
 from tests.api.schema_check import path_key
 
@@ -25,11 +25,17 @@ def test_served_schema_is_valid_openapi_3_1(api_stack, lang):
 def test_every_api_and_error_code_is_described():
     for lang in LANGUAGES:
         schema = build_schema(lang)
-        assert set(schema["paths"]) == {path_key(api) for api in APIS}
-        for api, spec in APIS.items():
+        assert set(schema["paths"]) == ({path_key(api) for api in IMAGE_APIS}
+                                        | {path_key("library", op) for op in LIBRARY_OPS})
+        for api, spec in IMAGE_APIS.items():
             operation = schema["paths"][path_key(api)]["post"]
             body = operation["requestBody"]["content"]["application/json"]["schema"]
-            assert body["required"] == list(spec.image_fields)
+            if api == "compare":  # one pair (images or stored face tokens), or a batch of pairs
+                pair, batch = body["oneOf"]
+                assert set(spec.image_fields) <= set(pair["properties"]) and batch["required"] == ["pairs"]
+            else:
+                assert body["required"] == list(spec.image_fields)
+        for operation in (path["post"] for path in schema["paths"].values()):
             assert {p["$ref"].rsplit("/", 1)[1] for p in operation["parameters"]} == {
                 "ServiceCode", "AppKey", "Timestamp", "Sign"}
         codes = {c["const"]: c for c in schema["components"]["schemas"]["ErrorCode"]["oneOf"]}
