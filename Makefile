@@ -9,7 +9,7 @@ PORT ?= 8000
 # them from the shared mirror instead of the network.
 export FACEGATE_MODEL_MIRROR ?= $(abspath ../shared/models)
 
-.PHONY: install serve test test-fast bench clean browser
+.PHONY: install serve test test-fast bench soak clean browser
 
 $(STAMP): pyproject.toml requirements-models.txt tools/fetch_photos.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ test-fast: install
 bench: install
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_http.py
+
+# Five minutes, 16 signed clients, kill -9 of a gateway worker and of the backend, and a restart of a
+# PostgreSQL server of our own (started here, so no shared server is restarted); prints the books.
+soak: install
+	bash -c 'export FACEGATE_FORCE_OWN_SERVICES=1 FACEGATE_ENSURE_SERVICES=postgres; \
+	  source tools/ensure_services.sh || exit 1; \
+	  $(PY) bench/soak.py --duration $${SOAK_SECONDS:-300} --clients 16 --database-url "$$FACEGATE_TEST_POSTGRES_URL" \
+	    --restart-postgres "$${FACEGATE_SERVICES_DIR:-/tmp/facegate-services}/postgres"'
 
 clean:
 	rm -rf $(VENV) facegate-data .pytest_cache
