@@ -17,8 +17,9 @@ sends it, and the figures are read from the wire reply (code, face_list, labels,
 - photos: detect on ../shared/data/photos: annotated faces found (nose inside a box), extra boxes.
 
 usage: .venv/bin/python bench/accuracy.py [--pack default,insightface] [--sets lfw,cn,utk,nuaa,mfn,mask,photos]
-                                          [--limit N] [--json out.json]
+                                          [--limit N] [--json out.json] [--cost]
 --limit N takes N evenly spaced items of each set (pairs for lfw/cn) for a quick run.
+--cost also answers every call with the detector's large-face pass off and prints what it costs.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tools"))
 
 from face_backend.api import handle  # noqa: E402
+from face_backend.vision import detector  # noqa: E402
 from face_backend.vision.engine import LIVE, FaceEngine, get_engine  # noqa: E402
 from face_backend.vision.image_io import MAX_IMAGE_BYTES, decode_image, reduction  # noqa: E402
 from face_backend.vision.subject import subject_face  # noqa: E402
@@ -112,6 +114,35 @@ class Wire:
         elif reply["code"] != "0":
             raise RuntimeError(f"{api} answered {reply}")
         return reply
+
+
+class CostWire(Wire):
+    """Also answers each call with the detector's large-face pass off, alternating the order, and
+    sums both variants' CPU time (robust to other load on a shared machine) and wall time."""
+
+    def __init__(self, engine: FaceEngine) -> None:
+        super().__init__(engine)
+        self.cost: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self._warm: set[str] = set()
+
+    def call(self, api: str, row: Row, *images: bytes) -> dict:
+        body = json.dumps(dict(zip(APIS[api].image_fields, (b64(i) for i in images)))).encode()
+        side = detector.LARGE_PASS_SIDE
+        variants = (("off", 0), ("on", side)) if row.items % 2 else (("on", side), ("off", 0))
+        if api not in self._warm:  # an API's first call pays one-time set-up: keep it off the clock
+            handle(api, body, "bench-warm-up", self.engine)
+            self._warm.add(api)
+        try:
+            for name, value in variants:
+                detector.LARGE_PASS_SIDE = value
+                cpu, wall = time.process_time(), time.perf_counter()
+                handle(api, body, f"bench-{row.set}", self.engine)
+                self.cost[row.set][f"cpu_{name}"] += time.process_time() - cpu
+                self.cost[row.set][f"wall_{name}"] += time.perf_counter() - wall
+            self.cost[row.set]["images"] += len(images)
+        finally:
+            detector.LARGE_PASS_SIDE = side
+        return super().call(api, row, *images)
 
 
 # -- compare -----------------------------------------------------------------------------------------
@@ -346,6 +377,8 @@ def main() -> int:
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, from {','.join(SETS)}")
     parser.add_argument("--limit", type=int, default=None, help="items per set (evenly spaced)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--cost", action="store_true",
+                        help="also time every call with the detector's large-face pass off (3x slower)")
     args = parser.parse_args()
     sets = [s for s in args.sets.split(",") if s]
     unknown = set(sets) - set(SETS)
@@ -353,12 +386,13 @@ def main() -> int:
         parser.error(f"unknown sets {sorted(unknown)}")
 
     rows: list[Row] = []
+    wires: dict[str, Wire] = {}
     thresholds: dict = {}
     set_seconds: dict[tuple[str, str], float] = {}
     for pack in args.pack.split(","):
         engine = get_engine(pack)
         engine.warm_up(optional=False)
-        wire = Wire(engine)
+        wire = wires[pack] = CostWire(engine) if args.cost else Wire(engine)
         for name in sets:
             started = time.perf_counter()
             row = run_pairs(wire, name, args.limit, thresholds) if name in PAIR_SETS else RUNNERS[name](wire, args.limit)
@@ -379,6 +413,16 @@ def main() -> int:
         for (pack, name), t in thresholds.items():
             cells = " | ".join(f"{t[f'{far:g}']:.4f}" if t[f"{far:g}"] is not None else "— (too few)" for far in FARS)
             print(f"| {pack} | {name} | {t['impostor_pairs']} | {cells} |")
+    if args.cost:
+        print("\nCost of the large-face pass (same calls, pass off vs on, alternating; ms per image):")
+        print("| pack | set | API | CPU off | CPU on | CPU ratio | wall off | wall on | wall ratio |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            c = wires[r.pack].cost[r.set]
+            per = {k: 1000 * c[k] / max(c["images"], 1) for k in ("cpu_off", "cpu_on", "wall_off", "wall_on")}
+            print(f"| {r.pack} | {r.set} | {r.api} | {per['cpu_off']:.1f} | {per['cpu_on']:.1f} | "
+                  f"{per['cpu_on'] / max(per['cpu_off'], 1e-9):.3f} | {per['wall_off']:.1f} | {per['wall_on']:.1f} | "
+                  f"{per['wall_on'] / max(per['wall_off'], 1e-9):.3f} |")
     print("\nSeconds per set: " + ", ".join(f"{p}/{s} {v:.0f}" for (p, s), v in set_seconds.items()))
     if args.json:
         args.json.write_text(json.dumps({

@@ -28,6 +28,7 @@ NMS_IOU = 0.4
 LARGE_FACE = 0.3
 # Large-face pass: the image's long side on the canvas. Measured on the mask photos' held-back
 # 20% (faces the whole-image pass missed): 480 px still missed 51%, 320 px 23%, 256 px 13%.
+# 0 turns the pass off (bench/accuracy.py --cost measures what it costs).
 LARGE_PASS_SIDE = 256
 
 
@@ -75,7 +76,7 @@ class _Detector(OnnxModel):
         wh, ww = work.shape[:2]
         long_side = max(wh, ww)
         found = self._pass(work, CANVAS / long_side, self.score_threshold)
-        if not _has_large(found, long_side):
+        if LARGE_PASS_SIDE and not _has_large(found, long_side):
             large = self._pass(work, LARGE_PASS_SIDE / long_side, self.score_threshold)
             found += [f for f in large if _has_large([f], long_side)]
         if long_side > CANVAS:

@@ -1,0 +1,61 @@
+"""Accuracy floors on a small fixed subset of the labelled eval sets, through the wire replies.
+
+The same measurement as bench/accuracy.py (imported from there, so the figures mean the same),
+on evenly spaced items: 60 LFW pairs, 40 UTKFace crops, 40 held-back mask photos, 20 NUAA frames.
+The floors sit a few items below today's figures: a model or pipeline change that loses accuracy
+fails here, while the exact numbers live in docs/BENCHMARKS.md.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    if not (REPO.parent / "shared" / "data" / "eval").is_dir():
+        pytest.skip("../shared/data/eval is not on this machine")
+    spec = importlib.util.spec_from_file_location("bench_accuracy", REPO / "bench" / "accuracy.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def wire(bench, engine):
+    return bench.Wire(engine)
+
+
+def test_compare_lfw_pairs(bench, wire):
+    row = bench.run_pairs(wire, "lfw", 60)
+    assert row.items == 60
+    assert row.no_face == 0
+    assert row.accuracy >= 0.95, row  # 60/60 today
+
+
+def test_gender_and_age_on_utkface(bench, wire):
+    row = bench.run_utk(wire, 40)
+    assert row.items == 40
+    assert row.no_face <= 1
+    assert row.accuracy >= 0.80, row  # gender, "no face" counted wrong; 35/40 today
+    assert row.details["age_mae"]["all"] <= 7.5, row  # 5.65 years today
+
+
+def test_mask_on_held_back_photos(bench, wire):
+    row = bench.run_mask(wire, 40)
+    assert row.items == 40
+    assert row.no_face <= 2, row
+    assert row.accuracy >= 0.92, row  # 39/40 today
+
+
+def test_liveness_on_nuaa(bench, wire):
+    row = bench.run_nuaa(wire, 20)
+    assert row.items == 20
+    assert row.details["APCER"] <= 0.1, row
+    assert row.details["ACER"] <= 0.15, row  # 0.10 today
