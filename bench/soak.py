@@ -90,8 +90,10 @@ def restart_postgres(cluster: Path) -> float:
     bin_dir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
     run_as = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
     started = time.monotonic()
-    subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(cluster / "data"), "-m", "fast", "-w", "restart"],
-                   check=True, capture_output=True, timeout=120)
+    # The server's output goes to its log file: a pipe here would be held open by the new server.
+    subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(cluster / "data"), "-l", str(cluster / "server.log"),
+                    "-m", "fast", "-w", "restart"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=120)
     return round(time.monotonic() - started, 2)
 
 
@@ -114,7 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         env["DATABASE_URL"] = fresh_database(args.database_url)
     port, log = free_port(), data / "serve.log"
     proc = start_serve(env, log, port, free_port(), timeout=180)
-    base = f"http://127.0.0.1:{port}"
+    try:
+        return _soak(args, env, proc, f"http://127.0.0.1:{port}")
+    finally:
+        stop(proc, timeout=60, group=False)
+
+
+def _soak(args: argparse.Namespace, env: dict, proc: subprocess.Popen, base: str) -> int:
     app = admin(env, "create-app", "--name", "soaker")
     admin(env, "grant", "--app", app["app_key"], "--api", "detect", "--calls", "10000000", "--days", "30")
     body = json.dumps({"imageContent": base64.b64encode(PHOTO.read_bytes()).decode()}).encode()
@@ -176,7 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     while books.get("reserved") and time.monotonic() < deadline:
         time.sleep(2)
         books = ledger(env)
-    stop(proc, timeout=60, group=False)
 
     codes: dict[str, int] = {}
     for code, _ in results:
