@@ -41,11 +41,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tools"))
 
-from face_backend.api import handle  # noqa: E402
+from face_backend.api import LIVENESS_TEXT, handle  # noqa: E402
 from face_backend.vision import detector  # noqa: E402
-from face_backend.vision.engine import LIVE, FaceEngine, get_engine  # noqa: E402
+from face_backend.vision.engine import FaceEngine, get_engine  # noqa: E402
 from face_backend.vision.image_io import MAX_IMAGE_BYTES, decode_image, reduction  # noqa: E402
 from face_backend.vision.subject import subject_face  # noqa: E402
+from face_backend.vision.types import LivenessVerdict  # noqa: E402
+
+LIVE = LIVENESS_TEXT[LivenessVerdict.LIVE]  # the wire reply's word for a live face
 from facegate.apis import APIS  # noqa: E402
 from train_mask import CLASSES as MASK_CLASSES, SEED as MASK_SEED, stratified_split  # noqa: E402
 
