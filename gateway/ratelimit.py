@@ -27,22 +27,21 @@ def allow(app: Application, now: float | None = None) -> bool:
     second = int(time.time() if now is None else now)
     if settings.REDIS_URL:
         return _allow_redis(app.pk, second, limit)
-    for _attempt in range(2):
+    def bump() -> bool:
         # New second: reset to 1; same second: +1 only while under the limit.
-        bumped = RateCounter.objects.filter(Q(application=app) & (~Q(second=second) | Q(count__lt=limit))).update(
-            count=Case(When(second=second, then=F("count") + 1), default=Value(1)), second=second)
-        if bumped:
-            return True
-        if RateCounter.objects.filter(application=app).exists():
-            return False
-        try:
-            with transaction.atomic():
-                RateCounter.objects.create(application=app, second=second, count=1)
-            return True
-        except IntegrityError:
-            continue  # another process created it first; bump it
-    return False
+        return bool(RateCounter.objects.filter(Q(application=app) & (~Q(second=second) | Q(count__lt=limit))).update(
+            count=Case(When(second=second, then=F("count") + 1), default=Value(1)), second=second))
 
+    if bump():
+        return True
+    try:
+        with transaction.atomic():
+            RateCounter.objects.create(application=app, second=second, count=1)
+        return True
+    except IntegrityError:
+        # The row exists: it was full for this second, or another process created it a moment ago
+        # (refusing then wrongly answered 4292 to the first concurrent calls of an app); bump decides.
+        return bump()
 
 def _allow_redis(app_id: int, second: int, limit: int) -> bool:
     from django.core.cache import cache
