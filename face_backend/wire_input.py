@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from facegate import errors
 from facegate.errors import WireError
-from face_backend.vision.image_io import ImageError, ImageMissing, ImageTooLarge, ImageUndecodable, image_from_base64
+from face_backend.vision.image_io import ImageError, ImageMissing, ImageTooLarge, ImageUndecodable, decode_base64, decode_image
 
 IMAGE_ERROR_CODES: dict[type[ImageError], str] = {
     ImageMissing: errors.IMAGE_MISSING,
@@ -19,12 +19,18 @@ IMAGE_ERROR_CODES: dict[type[ImageError], str] = {
 }
 
 
-def load_image(field: str, text: str, allow_reduced: bool = True) -> np.ndarray:
-    """The decoded image of a base64 field, or WireError 4101/4103/4104 naming the field."""
+def load_image_bytes(field: str, text: str, allow_reduced: bool = True) -> tuple[bytes, np.ndarray]:
+    """(file bytes, decoded image) of a base64 field, or WireError 4101/4103/4104 naming the field."""
     try:
-        return image_from_base64(text, allow_reduced=allow_reduced)
+        raw = decode_base64(text)
+        return raw, decode_image(raw, allow_reduced)
     except ImageError as exc:
         raise WireError(IMAGE_ERROR_CODES[type(exc)], f"{field}: {exc.details}") from None
+
+
+def load_image(field: str, text: str, allow_reduced: bool = True) -> np.ndarray:
+    """The decoded image of a base64 field, or WireError 4101/4103/4104 naming the field."""
+    return load_image_bytes(field, text, allow_reduced)[1]
 
 
 async def read_body(request: Request, limit: int) -> bytes:

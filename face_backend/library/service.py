@@ -44,9 +44,8 @@ from face_backend.library.store import (
 )
 from face_backend.library.sync import IndexSync
 from face_backend.vision.engine import FaceEngine
-from face_backend.vision.image_io import ImageError, decode_base64, decode_image
 from face_backend.vision.types import Face
-from face_backend.wire_input import IMAGE_ERROR_CODES
+from face_backend.wire_input import load_image_bytes
 
 log = logging.getLogger("face_backend.library")
 
@@ -99,11 +98,7 @@ def _image(body: dict) -> tuple[bytes, np.ndarray]:
     text = _field(body, "imageContent")
     if not isinstance(text, str):
         raise WireError(errors.BAD_BODY, "parameter imageContent must be a base64 string")
-    try:
-        raw = decode_base64(text)
-        return raw, decode_image(raw)
-    except ImageError as exc:
-        raise WireError(IMAGE_ERROR_CODES[type(exc)], f"imageContent: {exc.details}") from None
+    return load_image_bytes("imageContent", text)
 
 
 class Library:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import cv2
 import pytest
-import requests
 from PIL import Image
 
 from facegate.client import (

@@ -1,7 +1,6 @@
 """Age and gender of the three annotated persons."""
 from __future__ import annotations
 
-import pytest
 
 from face_backend.api import handle
 
