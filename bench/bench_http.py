@@ -22,7 +22,6 @@ import itertools
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +35,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from facegate.client import signed_request  # noqa: E402
-from facegate.procs import descendants, free_port, start, stop, wait_ok  # noqa: E402
+from facegate.procs import admin_json, descendants, free_port, start, stop, wait_ok  # noqa: E402
 
 PHOTOS = REPO.parent / "shared" / "data" / "photos"
 PY = sys.executable
@@ -151,20 +150,15 @@ def gateway_argv(kind: str, port: int, workers: int) -> list[str]:
     raise ValueError(kind)
 
 
-def admin(env: dict, *args: str) -> dict:
-    return json.loads(subprocess.check_output([PY, "-m", "facegate.cli", "admin", *args, "--json"], env=env,
-                                              stderr=subprocess.DEVNULL))
-
-
 def run(args: argparse.Namespace) -> list[Result]:
     data = Path(tempfile.mkdtemp(prefix="facegate-bench-http-"))
     backend_port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(FACEGATE_DATA_DIR=str(data), FACEGATE_DEFAULT_RATE_LIMIT="1000000",
                FACEGATE_BACKEND_URLS=f"http://127.0.0.1:{backend_port}")
-    app = admin(env, "create-app", "--name", "benchhttp")
+    app = admin_json(env, "create-app", "--name", "benchhttp")
     for api in args.apis:
-        admin(env, "grant", "--app", app["app_key"], "--api", api, "--calls", "10000000")
+        admin_json(env, "grant", "--app", app["app_key"], "--api", api, "--calls", "10000000")
     token = (data / "backend_token").read_text().strip()
     payloads = bodies()
     procs = {"backend": start([PY, "-m", "facegate.cli", "backend", "--port", str(backend_port)], env, data / "backend.log"),

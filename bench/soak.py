@@ -28,7 +28,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from facegate.client import MillisecondClock, signed_request  # noqa: E402
-from facegate.procs import PY, command_line, descendants, free_port, start_serve, stop  # noqa: E402
+from facegate.procs import admin_json, command_line, descendants, free_port, start_serve, stop  # noqa: E402
 
 PHOTO = REPO.parent / "shared" / "data" / "photos" / "009_C.jpg"  # one face, 100 KB
 
@@ -49,14 +49,6 @@ def role(pid: int) -> str:
         if name in cmd:
             return f"{name}{' worker' if name == 'gateway' and '--fd' in cmd else ''}"
     return cmd.split(" ")[0]
-
-
-def admin(env: dict, *args: str) -> dict:
-    done = subprocess.run([PY, "-m", "facegate.cli", "admin", *args, "--json"], env=env, capture_output=True,
-                          text=True, timeout=120)
-    if done.returncode:
-        raise RuntimeError(done.stderr)
-    return json.loads(done.stdout)
 
 
 def ledger(env: dict) -> dict[str, list[str]]:
@@ -123,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _soak(args: argparse.Namespace, env: dict, proc: subprocess.Popen, base: str) -> int:
-    app = admin(env, "create-app", "--name", "soaker")
-    admin(env, "grant", "--app", app["app_key"], "--api", "detect", "--calls", "10000000", "--days", "30")
+    app = admin_json(env, "create-app", "--name", "soaker")
+    admin_json(env, "grant", "--app", app["app_key"], "--api", "detect", "--calls", "10000000", "--days", "30")
     body = json.dumps({"imageContent": base64.b64encode(PHOTO.read_bytes()).decode()}).encode()
     clock, lock = MillisecondClock(), threading.Lock()
     results: list[tuple[str, str]] = []  # (code or "connection", request id)

@@ -3,6 +3,7 @@ for it to answer, stopping it with its children. Used by `facegate serve`, the b
 live tests."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 PY = sys.executable
 REPO = Path(__file__).resolve().parent.parent  # the checkout: processes start here
@@ -47,6 +49,17 @@ def stop(proc: subprocess.Popen, timeout: float = 15, group: bool = True) -> int
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     return proc.returncode
+
+
+def admin_json(env: dict, *args: str, timeout: float = 120) -> Any:
+    """`facegate admin ARGS --json` against the database that `env` names; its JSON output.
+
+    Raises RuntimeError with the command's stderr when it exits non-zero."""
+    done = subprocess.run([PY, "-m", "facegate.cli", "admin", *args, "--json"], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"facegate admin {' '.join(args)} exited {done.returncode}: {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
 
 
 def wait_ok(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120, headers: dict | None = None) -> None:

@@ -15,7 +15,6 @@ import re
 import signal
 import socket
 import statistics
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ import pytest
 import requests
 
 from facegate.client import signed_request
-from facegate.procs import PY, command_line, descendants, free_port, start_serve, stop
+from facegate.procs import admin_json, command_line, descendants, free_port, start_serve, stop
 
 pytestmark = pytest.mark.slow
 
@@ -50,10 +49,7 @@ def stack(tmp_path_factory):
 
 
 def admin(stack, *args: str) -> dict | list:
-    done = subprocess.run([PY, "-m", "facegate.cli", "admin", *args, "--json"], env=stack["env"],
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return admin_json(stack["env"], *args)
 
 
 @pytest.fixture(scope="module")

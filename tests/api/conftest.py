@@ -2,10 +2,7 @@
 its own data dir (SQLite, filesystem broker), an app with packs for every API and an app with none."""
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from facegate.apis import API_NAMES
-from facegate.procs import REPO, free_port, start_serve, stop
+from facegate.procs import admin_json, free_port, start_serve, stop
 
 READY_TIMEOUT_S = 150
 CALLS_PER_API = 100_000
@@ -35,10 +32,7 @@ class ApiStack:
 
 def admin(env: dict[str, str], *args: str) -> dict:
     """`facegate admin ... --json` against the stack's data dir."""
-    done = subprocess.run([sys.executable, "-m", "facegate.cli", "admin", *args, "--json"], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return admin_json(env, *args)
 
 
 def new_app(env: dict[str, str], name: str, packs: bool) -> App:

@@ -1,16 +1,14 @@
 """The live gateway tests' stack: environment, the admin CLI, a fresh PG database, the charge ledger."""
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import subprocess
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-from facegate.procs import PY
+from facegate.procs import admin_json
 
 TOKEN = "live-test-backend-token"
 
@@ -26,10 +24,7 @@ def stack_env(data_dir: Path, database_url: str | None, backend_urls: str) -> di
 
 def admin(env: dict, *args: str) -> dict:
     """Run `facegate admin ... --json` against the stack's database; its JSON output."""
-    done = subprocess.run([PY, "-m", "facegate.cli", "admin", *args, "--json"], env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return admin_json(env, *args)
 
 
 def postgres_url_or_skip() -> str:
