@@ -28,7 +28,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from facegate.client import MillisecondClock, signed_request  # noqa: E402
-from facegate.procs import admin_json, command_line, descendants, free_port, start_serve, stop  # noqa: E402
+from facegate.procs import admin_json, command_line, descendants, free_port, stack_rows, start_serve, stop  # noqa: E402
 
 PHOTO = REPO.parent / "shared" / "data" / "photos" / "009_C.jpg"  # one face, 100 KB
 
@@ -53,15 +53,7 @@ def role(pid: int) -> str:
 
 def ledger(env: dict) -> dict[str, list[str]]:
     """request ids per charge status, from the stack's own database."""
-    sql = "SELECT status, request_id FROM billing_charge"
-    if env.get("DATABASE_URL"):
-        import psycopg
-        with psycopg.connect(env["DATABASE_URL"]) as conn:
-            rows = conn.execute(sql).fetchall()
-    else:
-        import sqlite3
-        with sqlite3.connect(Path(env["FACEGATE_DATA_DIR"]) / "facegate.sqlite3") as conn:
-            rows = conn.execute(sql).fetchall()
+    rows = stack_rows(env, "SELECT status, request_id FROM billing_charge")
     out: dict[str, list[str]] = {}
     for status, request_id in rows:
         out.setdefault(status, []).append(request_id)

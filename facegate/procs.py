@@ -62,6 +62,18 @@ def admin_json(env: dict, *args: str, timeout: float = 120) -> Any:
     return json.loads(done.stdout)
 
 
+def stack_rows(env: dict, sql: str) -> list[tuple]:
+    """Rows of one read-only query on the database a started stack uses (`env` as given to it):
+    PostgreSQL when DATABASE_URL is set, else the SQLite file in its data dir."""
+    if env.get("DATABASE_URL"):
+        import psycopg
+        with psycopg.connect(env["DATABASE_URL"]) as conn:
+            return conn.execute(sql).fetchall()
+    import sqlite3
+    with sqlite3.connect(Path(env["FACEGATE_DATA_DIR"]) / "facegate.sqlite3") as conn:
+        return conn.execute(sql).fetchall()
+
+
 def wait_ok(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120, headers: dict | None = None) -> None:
     """Until GET url answers 200; NotReady with the log's tail when proc exits or time runs out."""
     deadline = time.monotonic() + timeout

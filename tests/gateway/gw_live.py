@@ -8,7 +8,7 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-from facegate.procs import admin_json
+from facegate.procs import admin_json, stack_rows
 
 TOKEN = "live-test-backend-token"
 
@@ -60,11 +60,4 @@ class FreshPostgresDatabase:
 
 def charge_statuses(env: dict) -> dict[str, int]:
     """Charge rows per status, read straight from the stack's database."""
-    sql = "SELECT status, COUNT(*) FROM billing_charge GROUP BY status"
-    if env.get("DATABASE_URL"):
-        import psycopg
-        with psycopg.connect(env["DATABASE_URL"]) as conn:
-            return dict(conn.execute(sql).fetchall())
-    import sqlite3
-    with sqlite3.connect(Path(env["FACEGATE_DATA_DIR"]) / "facegate.sqlite3") as conn:
-        return dict(conn.execute(sql).fetchall())
+    return dict(stack_rows(env, "SELECT status, COUNT(*) FROM billing_charge GROUP BY status"))
