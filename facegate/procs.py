@@ -29,9 +29,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
-    """Start in a process group of its own (stop() signals the group), output appended to log."""
-    return subprocess.Popen(argv, env=env, cwd=REPO, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+def start(argv: list[str], env: dict, log: Path, cwd: Path = REPO) -> subprocess.Popen:
+    """Start in a process group of its own (stop() signals the group), output appended to log.
+
+    `cwd` is the checkout whose code `python -m ...` runs (a benchmark's baseline: an older one)."""
+    return subprocess.Popen(argv, env=env, cwd=cwd, stdout=log.open("ab"), stderr=subprocess.STDOUT,
                             start_new_session=True)
 
 

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
 
 from facegate import errors
 from facegate.apis import ApiSpec, parse_public_path
@@ -26,6 +25,13 @@ from facegate.errors import WireError
 from gateway import replay
 from gateway.models import Application, ServiceCode
 from facegate.signing import sign, verify
+
+
+# The app of an AppKey and whether the path's service code is its code for the path's API. Written
+# as SQL: Django compiling the same query cost more CPU than the database running it, on every call.
+_APP_BY_KEY = (
+    f"SELECT a.*, EXISTS(SELECT 1 FROM {ServiceCode._meta.db_table} s WHERE s.application_id = a.id "
+    f"AND s.code = %s AND s.api = %s) AS service_code_ok FROM {Application._meta.db_table} a WHERE a.app_key = %s")
 
 
 @dataclass(frozen=True)
@@ -60,10 +66,7 @@ def authenticate(path: str, query: str, headers: Mapping[str, str], body: bytes)
     route = parse_public_path(path)
     service_code, spec = route.service_code, route.api
     # The 4005 check rides along in the app's query (one round trip); it is reported last, in order.
-    app = Application.objects.filter(app_key=app_key[:64]).annotate(
-        service_code_ok=Exists(ServiceCode.objects.filter(
-            application=OuterRef("pk"), code=service_code, api=spec.name if spec else "")),
-    ).first()
+    app = next(iter(Application.objects.raw(_APP_BY_KEY, [service_code, spec.name if spec else "", app_key[:64]])), None)
     if app is None:
         raise AuthError(errors.UNKNOWN_APP)
     if not app.is_active:

@@ -34,6 +34,9 @@ def session() -> requests.Session:
     global _session, _session_pid
     if _session is None or _session_pid != os.getpid():
         _session = requests.Session()
+        # The backends are named by FACEGATE_BACKEND_URLS, never through a proxy or ~/.netrc: without
+        # this, requests reads the environment and stats ~/.netrc on every call.
+        _session.trust_env = False
         adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=16, max_retries=0)
         _session.mount("http://", adapter)
         _session.mount("https://", adapter)

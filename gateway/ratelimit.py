@@ -9,10 +9,14 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import IntegrityError, connection, transaction
 
 from gateway.models import Application, RateCounter
+
+# New second: reset to 1; same second: +1 only while under the limit. (SQL: compiling it with the
+# ORM cost more CPU per call than running it.)
+_BUMP = (f'UPDATE {RateCounter._meta.db_table} SET "count" = CASE WHEN "second" = %s THEN "count" + 1 ELSE 1 END, '
+         f'"second" = %s WHERE application_id = %s AND ("second" <> %s OR "count" < %s)')
 
 
 def limit_for(app: Application) -> int:
@@ -28,9 +32,9 @@ def allow(app: Application, now: float | None = None) -> bool:
     if settings.REDIS_URL:
         return _allow_redis(app.pk, second, limit)
     def bump() -> bool:
-        # New second: reset to 1; same second: +1 only while under the limit.
-        return bool(RateCounter.objects.filter(Q(application=app) & (~Q(second=second) | Q(count__lt=limit))).update(
-            count=Case(When(second=second, then=F("count") + 1), default=Value(1)), second=second))
+        with connection.cursor() as cursor:
+            cursor.execute(_BUMP, [second, second, app.pk, second, limit])
+            return cursor.rowcount > 0
 
     if bump():
         return True

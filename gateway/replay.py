@@ -9,13 +9,15 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from gateway.models import SeenSign
 
 # Prune old rows on about one insert in PRUNE_EVERY: cheap on average, bounded table size.
 PRUNE_EVERY = 500
+_INSERT = (f"INSERT INTO {SeenSign._meta.db_table} (sign, seen_at) VALUES (%s, %s) "
+           "ON CONFLICT (sign) DO NOTHING RETURNING id")
 
 
 def _ttl_seconds() -> int:
@@ -29,12 +31,12 @@ def first_seen(sign: str) -> bool:
     if settings.REDIS_URL:
         from django.core.cache import cache
         return bool(cache.add(f"facegate:sign:{sign}", 1, timeout=_ttl_seconds()))
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            SeenSign.objects.create(sign=sign, seen_at=now)
-    except IntegrityError:
-        return False
+    # One statement, no transaction and no exception: the unique index decides, and a replay
+    # inserts nothing and so returns no row (SQLite >= 3.35 and PostgreSQL share this syntax).
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, [sign, connection.ops.adapt_datetimefield_value(timezone.now())])
+        if not cursor.fetchall():
+            return False
     if random.randrange(PRUNE_EVERY) == 0:
         prune()
     return True

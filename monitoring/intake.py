@@ -32,6 +32,7 @@ log = logging.getLogger("facegate.monitoring")
 
 UNSIGNED_PER_SECOND = 20
 MAX_BATCH = 200
+_POLL_SECONDS = 0.05
 # Codes answered before the Sign verified (4103 here is the gateway's body limit, before auth).
 UNSIGNED_CODES = frozenset({errors.MISSING_HEADERS, errors.UNKNOWN_APP, errors.BAD_SIGN,
                             errors.STALE_OR_REPLAYED, errors.IMAGE_TOO_LARGE, errors.BAD_BODY})
@@ -78,17 +79,18 @@ class OutcomeBatcher:
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            pending = [self._queue.get()]
+            # Look at the queue a few times per window instead of waiting on it: a waiting thread
+            # was woken (and took the GIL from the request threads) by every call's put.
             deadline = time.monotonic() + self.window
-            while len(batch) < self.max_batch:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
+            while self._queue.qsize() + 1 < self.max_batch and (remaining := deadline - time.monotonic()) > 0:
+                time.sleep(min(remaining, _POLL_SECONDS))
+            while len(pending) < self.max_batch:
                 try:
-                    batch.append(self._queue.get(timeout=remaining))
+                    pending.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self.send(batch)
+            self.send(pending)
 
 
 def _send(batch: list[dict[str, Any]]) -> None:

@@ -4,8 +4,10 @@ Both run on 640x640 letterboxed canvases. One pass over the whole image (scaled 
 is 640, small images scaled up) finds normal faces; a second pass over overlapping tiles of the
 image at a higher resolution finds small background faces that the first pass is too coarse for.
 A face that fills the frame (ID photos, selfies, kiosk crops) becomes larger on the whole-image
-canvas than the detectors' largest anchors, so when that pass found no large face, one more pass
-over the image shrunk to LARGE_PASS_SIDE looks for it; only large faces count from that pass.
+canvas than the detectors' largest anchors, so when that pass found no face at all, one more pass
+over the image shrunk to LARGE_PASS_SIDE looks for it; only large faces count from that pass. (A
+photo where the whole-image pass found faces is not a frame-filling one: running the pass there
+too cost every group photo and every compare a second YuNet run for nothing.)
 The passes are merged with NMS and returned in original-image pixels, largest face first.
 """
 from __future__ import annotations
@@ -76,7 +78,7 @@ class _Detector(OnnxModel):
         wh, ww = work.shape[:2]
         long_side = max(wh, ww)
         found = self._pass(work, CANVAS / long_side, self.score_threshold)
-        if LARGE_PASS_SIDE and not _has_large(found, long_side):
+        if LARGE_PASS_SIDE and not found:
             large = self._pass(work, LARGE_PASS_SIDE / long_side, self.score_threshold)
             found += [f for f in large if _has_large([f], long_side)]
         if long_side > CANVAS:
