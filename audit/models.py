@@ -14,6 +14,8 @@ class AuditEvent(models.Model):
         SECRET_ROTATED = "secret_rotated", "Secret rotated"
         APP_DISABLED = "app_disabled", "App disabled"
         APP_ENABLED = "app_enabled", "App enabled"
+        APP_DELETED = "app_deleted", "App deleted"
+        LIBRARY_SETTINGS = "library_settings", "Library settings changed"
         ORDER_PAID = "order_paid", "Order paid"
         ORDER_CANCELLED = "order_cancelled", "Order cancelled"
         PACK_GRANTED = "pack_granted", "Pack granted"

@@ -1,4 +1,4 @@
-"""`facegate admin ...`: accounts, applications, packs and usage from the command line.
+"""`facegate admin ...`: accounts, applications, packs, usage and library settings from the command line.
 
 Acts on the database that DATABASE_URL or the data dir (--data-dir, FACEGATE_DATA_DIR, else
 ./facegate-data) names — the one `facegate serve` uses — says which on stderr, and applies pending
@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from facegate.apis import API_NAMES
+from facegate.apis import API_NAMES, OPERATING_POINT_NAMES
 from facegate.config import SQLITE_NAME
 
 DEFAULT_OWNER = "admin@localhost"
@@ -159,6 +159,39 @@ def cmd_apps(args: argparse.Namespace) -> None:
         app = _app(args.app_key)
         secret = rotate_secret(app)
         _out(args, {"app_key": app.app_key, "app_secret": secret}, f"{app.app_key}: new AppSecret {secret}")
+    elif args.apps_command == "delete":
+        _delete_app(args)
+
+
+def _delete_app(args: argparse.Namespace) -> None:
+    """Delete an app for good, then try to remove its face library now (Celery beat retries)."""
+    from gateway.library_admin import purge_deleted_apps
+    from gateway.services import delete_application
+    app = delete_application(_app(args.app_key))
+    removed, pending = purge_deleted_apps()
+    waiting = app.__class__.objects.filter(pk=app.pk, library_purge__last_error__gt="").exists()
+    data = {"app_key": app.app_key, "status": app.status, "library_faces_removed": removed,
+            "library_purge": "retrying" if waiting else "done"}
+    text = f"{app.app_key}: deleted; face library " + (
+        "not reachable now, removal retried every housekeeping period" if waiting else f"removed ({removed} faces)")
+    _out(args, data, text)
+
+
+def cmd_library_settings(args: argparse.Namespace) -> None:
+    from gateway.library_admin import LibraryAdminError, set_library_settings
+    from audit.models import AuditEvent
+    from audit.services import record
+    app = _app(args.app_key)
+    changes = {key: value for key, value in (("operating_point", args.operating_point), ("face_limit", args.face_limit),
+                                             ("store_photos", args.store_photos)) if value is not None}
+    try:
+        result = set_library_settings(app.pk, changes)
+    except LibraryAdminError as exc:
+        raise CliError(f"{exc} (is the face backend running? FACEGATE_BACKEND_URLS)") from None
+    if changes:
+        record(AuditEvent.Action.LIBRARY_SETTINGS, None, app, **changes)
+    _out(args, {"app_key": app.app_key, **result},
+         "\n".join(f"{key}: {value}" for key, value in {"app_key": app.app_key, **result}.items()))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -196,7 +229,21 @@ def _parser() -> argparse.ArgumentParser:
     apps_sub.add_parser("list")
     for name in ("disable", "enable", "rotate-secret"):
         apps_sub.add_parser(name).add_argument("app_key")
+    apps_sub.add_parser("delete", help="for good: its keys stop working and its face library is removed"
+                        ).add_argument("app_key")
     p.set_defaults(func=cmd_apps)
+
+    p = sub.add_parser("library-settings", help="an app's face library: operating point, face limit, photos "
+                                                "(asks the running face backend; without options: shows them)")
+    p.add_argument("app_key")
+    p.add_argument("--operating-point", choices=OPERATING_POINT_NAMES, default=None,
+                   help="false accept rate at which search answers a user (else unknown); default 1e-4")
+    p.add_argument("--face-limit", type=int, default=None, help="faces the app may store")
+    photos = p.add_mutually_exclusive_group()
+    photos.add_argument("--store-photos", dest="store_photos", action="store_const", const=True, default=None,
+                        help="keep enrolled photos beside their embeddings")
+    photos.add_argument("--no-store-photos", dest="store_photos", action="store_const", const=False)
+    p.set_defaults(func=cmd_library_settings)
 
     for command in [*(p for name, p in sub.choices.items() if name != "apps"), *apps_sub.choices.values()]:
         command.add_argument("--json", action="store_true", help="machine-readable output (one compact line)")

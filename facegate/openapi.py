@@ -11,7 +11,10 @@ from functools import partial
 from typing import Any
 
 from facegate import errors
-from facegate.apis import APIS, GATEWAY_PREFIX, IMAGE_APIS, MAX_BATCH_ITEMS, MAX_COMPARE_PAIRS, LIBRARY, LIBRARY_OPS, ApiSpec
+from facegate.apis import (
+    APIS, GATEWAY_PREFIX, IMAGE_APIS, LIBRARY, LIBRARY_OPS, MAX_BATCH_ITEMS, MAX_COMPARE_PAIRS, OPERATING_POINT_NAMES,
+    ApiSpec,
+)
 
 OPENAPI_VERSION = "3.1.0"
 LANGUAGES = ("en", "zh-hans")
@@ -297,6 +300,7 @@ def _library_operations(lang: str) -> dict[str, dict[str, Any]]:
             "Comma-separated group ids.", "以逗号分隔的用户组 ID。")},
         "max_user_num": {"type": "integer", "minimum": 1}, "max_face_num": {"type": "integer", "minimum": 1}}}
     obj = lambda **props: {"type": "object", "properties": props}  # noqa: E731
+    point = {"type": "string", "enum": list(OPERATING_POINT_NAMES)}
     ops: dict[str, tuple[str, str, dict[str, Any], dict[str, Any]]] = {
         "group/add": ("Create a group", "创建用户组", obj(group_id=ident) | {"required": ["group_id"]},
                       obj(group_id=ident)),
@@ -325,6 +329,16 @@ def _library_operations(lang: str) -> dict[str, dict[str, Any]]:
         "multi_search": ("1:N search for every face in a photo", "为照片中每张人脸做 1:N 搜索", search,
                          obj(face_num={"type": "integer"}, face_list={"type": "array", "items": obj(
                              face_token={"type": "string"}, face_location=location, user_list=hits)})),
+        "app/settings": ("The app's library settings: read, or change the operating point and photo keeping",
+                         "应用的人脸库设置：查询，或修改工作点与是否保存照片",
+                         obj(operating_point=point | {"description": t(
+                             "The false accept rate of a search's decision; below it search answers unknown. "
+                             "face_limit is set by the operator only (4102 here).",
+                             "搜索判定的误识率；低于该点时搜索答为未知。face_limit 只能由运营方设置（此处为 4102）。")},
+                             store_photos={"type": "boolean"}),
+                         obj(operating_point=point, face_limit={"type": "integer"}, store_photos={"type": "boolean"},
+                             threshold_cosine={"type": "number"}, threshold_score={"type": "number"},
+                             face_num={"type": "integer"})),
     }
     out = {}
     for op, (en, zh, request, result) in ops.items():

@@ -175,13 +175,15 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = config.env_bool("FACEGATE_CELERY_EAGER", False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Beat (run by exactly one `celery worker -B`): the periodic alert check, releasing reservations of
-# crashed requests, and pruning old rows and expired replay-cache signatures.
+# crashed requests, pruning old rows and expired replay-cache signatures, and removing the face
+# libraries of deleted apps that the backend has not confirmed yet.
 FACEGATE_HOUSEKEEPING_SECONDS = config.env_float("FACEGATE_HOUSEKEEPING_SECONDS", 60.0)
 CELERY_BEAT_SCHEDULE = {
     "evaluate-alerts": {"task": "monitoring.evaluate_alerts", "schedule": 60.0},
     "release-stale-reservations": {"task": "billing.release_stale", "schedule": FACEGATE_HOUSEKEEPING_SECONDS},
     "prune": {"task": "monitoring.prune", "schedule": FACEGATE_HOUSEKEEPING_SECONDS},
     "prune-replay-cache": {"task": "gateway.prune_replay_cache", "schedule": FACEGATE_HOUSEKEEPING_SECONDS},
+    "purge-libraries": {"task": "gateway.purge_libraries", "schedule": FACEGATE_HOUSEKEEPING_SECONDS},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

@@ -19,6 +19,9 @@ class Application(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         DISABLED = "disabled", "Disabled"
+        # Permanent: its keys never work again and its face library is removed (LibraryPurge). The row
+        # stays, because orders, packs and the ledger refer to it.
+        DELETED = "deleted", "Deleted"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
     name = models.CharField(max_length=APP_NAME_MAX,
@@ -94,3 +97,14 @@ class RateCounter(models.Model):
     application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="rate_counter")
     second = models.BigIntegerField(default=0)
     count = models.PositiveIntegerField(default=0)
+
+
+class LibraryPurge(models.Model):
+    """Outbox: a deleted app whose face library the backend has not confirmed removing yet
+    (gateway.library_admin.purge_deleted_apps retries it every housekeeping period)."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="library_purge")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")

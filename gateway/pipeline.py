@@ -28,6 +28,7 @@ from facegate.metering import charged_units, plan
 from gateway import ratelimit
 from gateway.auth import AuthError, Caller, authenticate
 from gateway.forwarding import forward
+from gateway.library_admin import refuse_operator_fields
 from gateway.wire import encode
 from monitoring.intake import submit
 from monitoring.outcome import CallOutcome
@@ -93,6 +94,8 @@ def _metered_call(caller: Caller, body: bytes, request_id: str) -> tuple[str, by
     """Steps 3-6 for an authenticated caller: (code, reply bytes)."""
     if not ratelimit.allow(caller.app):
         raise WireError(errors.RATE_LIMITED)
+    if caller.op == "app/settings":
+        refuse_operator_fields(body)
     metering = plan(caller.api.name, caller.op, body)
     charge = None
     if metering.units:

@@ -1,4 +1,4 @@
-"""Application lifecycle: creation, secret rotation, enable/disable. The console, CLI and admin call these."""
+"""Application lifecycle: creation, secret rotation, enable/disable, deletion. The console, CLI and admin call these."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
@@ -8,7 +8,9 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import record
 from facegate.apis import API_NAMES
-from gateway.models import APP_NAME_MAX, APP_NAME_MIN, Application, ServiceCode, new_app_key, new_service_code
+from gateway.models import (
+    APP_NAME_MAX, APP_NAME_MIN, Application, LibraryPurge, ServiceCode, new_app_key, new_service_code,
+)
 
 
 def validate_app_name(name: str) -> str:
@@ -58,6 +60,8 @@ def rotate_secret(app: Application, actor=None) -> str:
 
 def set_status(app: Application, active: bool, actor=None) -> Application:
     """Enable or disable an app; disabled apps get 4002 on every call."""
+    if app.status == Application.Status.DELETED:
+        raise ValidationError("A deleted application cannot be enabled or disabled.", code="deleted")
     status = Application.Status.ACTIVE if active else Application.Status.DISABLED
     if app.status == status:
         return app
@@ -65,4 +69,21 @@ def set_status(app: Application, active: bool, actor=None) -> Application:
     with transaction.atomic():
         app.save(update_fields=["status"])
         record(AuditEvent.Action.APP_ENABLED if active else AuditEvent.Action.APP_DISABLED, actor, app)
+    return app
+
+
+def delete_application(app: Application, actor=None) -> Application:
+    """Delete an app for good: every call gets 4002 from now on, and its face library is removed.
+
+    The row stays (orders, packs and the ledger refer to it). The library lives on the face backend,
+    which may be down right now: a LibraryPurge row, written in the same transaction, stays until
+    the backend confirms (gateway.library_admin.purge_deleted_apps, retried by Celery beat).
+    """
+    if app.status == Application.Status.DELETED:
+        return app
+    with transaction.atomic():
+        app.status = Application.Status.DELETED
+        app.save(update_fields=["status"])
+        LibraryPurge.objects.get_or_create(application=app)
+        record(AuditEvent.Action.APP_DELETED, actor, app)
     return app

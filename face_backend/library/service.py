@@ -13,9 +13,10 @@ Operations (field names of the big cloud face libraries; every one is scoped to 
       -> {face_token, face_location, user_list: [{group_id, user_id, user_info, score}]}
   multi_search {imageContent, group_id_list, max_user_num?, max_face_num?}
       -> {face_num, face_list: [{face_token, face_location, user_list}]}
-Administration (the gateway calls these itself; it never forwards them from a client):
+Administration:
   app/settings {face_limit?, operating_point?, store_photos?} -> the app's settings and face count
-  app/delete {}                             -> {face_num}
+      (a signed client call reaches it without face_limit, which only the operator sets)
+  app/delete {}                             -> {face_num} (the gateway's purge of a deleted app only)
 
 Scores are the compare API's calibrated similarity (>= 0.5 same person). A user is listed only
 when its best face's cosine reaches the app's operating point (the cosine at which impostor pairs
@@ -34,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from facegate import errors
-from facegate.apis import MAX_BATCH_ITEMS
+from facegate.apis import MAX_BATCH_ITEMS, OPERATING_POINT_NAMES
 from facegate.config import env_int
 from facegate.errors import WireError
 from face_backend.library.index import EmbeddedIndex, MilvusIndex, VectorIndex
@@ -53,7 +54,6 @@ log = logging.getLogger("face_backend.library")
 # bench/operating_points.py over all 6.8M cross-identity pairs of the 3,691 LFW eval photos
 # (docs/BENCHMARKS.md "Face library operating points"). Provisional: one data set, Western faces.
 # A pack without measured points (insightface, so far) uses its recognizer's decision threshold.
-OPERATING_POINT_NAMES = ("1e-3", "1e-4", "1e-5")
 OPERATING_POINTS: dict[str, dict[str, float]] = {
     "default": {"1e-3": 0.368, "1e-4": 0.423, "1e-5": 0.479},
 }

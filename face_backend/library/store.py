@@ -65,6 +65,17 @@ CREATE TABLE IF NOT EXISTS changes (
     partition TEXT NOT NULL,
     face_id INTEGER
 );
+-- The change number each index keeper (one per process) has persisted, for pruning the log.
+CREATE TABLE IF NOT EXISTS readers (
+    reader TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    seen_at REAL NOT NULL
+);
+-- pruned_through: the log holds no change at or below this number any more.
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 """
 
 
@@ -328,8 +339,39 @@ class LibraryStore:
         return row[0] if row else None
 
     # -- change log (sync.py) --------------------------------------------------------------------
+    # The last change number ever given (AUTOINCREMENT's counter): MAX(seq) would fall back once
+    # the log is pruned empty.
+    _LAST_SEQ = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)"
+
     def last_seq(self) -> int:
-        return int(self._db().execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
+        return int(self._db().execute(self._LAST_SEQ).fetchone()[0])
+
+    def pruned_through(self) -> int:
+        """Changes at or below this number are gone from the log: an index behind it must rebuild."""
+        row = self._db().execute("SELECT value FROM meta WHERE key = 'pruned_through'").fetchone()
+        return int(row[0]) if row else 0
+
+    def heartbeat(self, reader: str, seq: int, now: float) -> None:
+        """Record that `reader` (one process's index keeper) has persisted the changes up to `seq`."""
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO readers (reader, seq, seen_at) VALUES (?, ?, ?)", (reader, seq, now))
+
+    def prune_changes(self, stale_after: float, now: float) -> int:
+        """Delete the changes every reader seen within `stale_after` seconds has persisted; the number
+        deleted. Readers not seen for longer are forgotten (a process that died, or sat idle): if
+        one comes back behind the pruned point, its index rebuilds from the faces."""
+        with self._write() as db:
+            db.execute("DELETE FROM readers WHERE seen_at < ?", (now - stale_after,))
+            horizon = db.execute("SELECT MIN(seq) FROM readers").fetchone()[0]
+            if not horizon:
+                return 0
+            deleted = db.execute("DELETE FROM changes WHERE seq <= ?", (horizon,)).rowcount
+            db.execute("INSERT INTO meta (key, value) VALUES ('pruned_through', ?) ON CONFLICT (key)"
+                       " DO UPDATE SET value = MAX(value, excluded.value)", (horizon,))
+            return deleted
+
+    def change_count(self) -> int:
+        return int(self._db().execute("SELECT COUNT(*) FROM changes").fetchone()[0])
 
     def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]:
         rows = self._db().execute(
@@ -342,7 +384,7 @@ class LibraryStore:
         """Feed every face as (partition, face id, embedding) batches to `consume`, all read in one
         transaction; the change seq that this state reflects."""
         with self._read() as db:
-            seq = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
+            seq = int(db.execute(self._LAST_SEQ).fetchone()[0])
             cursor = db.execute("SELECT app_id || '/' || group_id, id, embedding FROM faces ORDER BY app_id, group_id, id")
             while rows := cursor.fetchmany(batch):
                 consume(rows)

@@ -1,16 +1,20 @@
 """The face library end to end: `facegate serve` on loopback, signed calls through the SDK, real
 LFW photos. Enrol, search, compare against a stored face, batch compare and batch enrolment, with
-the ledger checked per pair and per item, and free group management."""
+the ledger checked per pair and per item, and free group management; an app's operating point and
+face limit; a deleted app's library removed by Celery beat after the backend was unreachable."""
 from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from facegate.client import Client, FacegateError, QuotaError
+from facegate.procs import admin_json, free_port
 from e2e_stack import admin
 
 pytestmark = pytest.mark.slow
@@ -89,3 +93,74 @@ def test_enrol_search_compare_and_meter(stack, client, people):
     codes = [item["code"] for item in reply["result"]["items"]]
     assert codes[:2] == ["0", "0"] and codes[2] != "0"
     assert _remaining(stack, app, "library") == 1
+
+
+def _app_with_library(stack, name: str, calls: int) -> tuple[Client, dict]:
+    app = admin(stack, "create-app", "--name", name)
+    admin(stack, "grant", "--app", app["app_key"], "--api", "library", "--calls", str(calls), "--days", "30")
+    return Client(stack["base"], app["app_key"], app["app_secret"], app["service_codes"]), app
+
+
+def _admin_with_backend(stack, *args: str) -> dict:
+    """`facegate admin` for commands that ask the backend (library settings), told where it runs."""
+    return admin_json({**stack["env"], "FACEGATE_BACKEND_URLS": stack["backend"]}, *args, timeout=60)
+
+
+def test_operating_point_through_the_gateway(stack, shared_dir):
+    """The app picks its point with a free signed call; the operator sets the face limit."""
+    sdk, app = _app_with_library(stack, "library-op", 3)
+    folder = shared_dir / "data" / "eval" / "lfw_pairs" / "images" / "Drew_Barrymore"
+    # A genuine pair with cosine 0.434: between the FAR 1e-3 (0.368) and 1e-5 (0.479) points.
+    enrol, probe = str(folder / "Drew_Barrymore_0001.jpg"), str(folder / "Drew_Barrymore_0002.jpg")
+    sdk.library("group/add", group_id="g")
+    sdk.library("user/add", group_id="g", user_id="drew", imageContent=enrol)
+
+    assert sdk.library("app/settings")["operating_point"] == "1e-4"
+    assert sdk.library("app/settings", operating_point="1e-3")["operating_point"] == "1e-3"
+    assert [u["user_id"] for u in sdk.library("search", imageContent=probe, group_id_list="g")["user_list"]] == ["drew"]
+    strict = sdk.library("app/settings", operating_point="1e-5")
+    assert strict["operating_point"] == "1e-5" and strict["threshold_score"] > 0.5
+    assert sdk.library("search", imageContent=probe, group_id_list="g")["user_list"] == []
+    assert _remaining(stack, app, "library") == 0  # enrolment and two searches; settings were free
+
+    # The face limit is the operator's: refused from the app, set with the admin command.
+    with pytest.raises(FacegateError) as refused:
+        sdk.library("app/settings", face_limit=10**9)
+    assert refused.value.code == "4102"
+    with pytest.raises(FacegateError) as bad_point:
+        sdk.library("app/settings", operating_point="1e-9")
+    assert bad_point.value.code == "4102"
+    shown = _admin_with_backend(stack, "library-settings", app["app_key"], "--face-limit", "1", "--store-photos")
+    assert shown["face_limit"] == 1 and shown["store_photos"] is True and shown["operating_point"] == "1e-5"
+    assert shown["face_num"] == 1
+    assert sdk.library("app/settings")["face_limit"] == 1
+
+
+def test_deleted_app_loses_its_library_even_when_the_backend_was_down(stack, people):
+    sdk, app = _app_with_library(stack, "library-del", 2)
+    sdk.library("app/settings", store_photos=True)
+    sdk.library("group/add", group_id="g")
+    for name in list(people)[:2]:
+        sdk.library("user/add", group_id="g", user_id=name.replace("-", "_"), imageContent=str(people[name][0]))
+    store = stack["data"] / "library" / "default" / "library.sqlite3"
+
+    def stored(table: str) -> int:
+        with sqlite3.connect(store) as db:
+            return db.execute(f"SELECT COUNT(*) FROM {table} WHERE app_id = ?", (str(app["app_id"]),)).fetchone()[0]
+
+    assert stored("faces") == 2
+    # The backend is unreachable when the app is deleted: the app is gone at once, its library waits
+    # for the next housekeeping run ("retrying": the first attempt failed).
+    down = admin_json({**stack["env"], "FACEGATE_BACKEND_URLS": f"http://127.0.0.1:{free_port()}"},
+                      "apps", "delete", app["app_key"], timeout=60)
+    assert down["status"] == "deleted" and down["library_purge"] == "retrying"
+    with pytest.raises(FacegateError) as refused:
+        sdk.library("group/list")
+    assert refused.value.code == "4002"
+    # Celery beat retries against the real backend: faces, photos, users, groups and settings go.
+    deadline = time.monotonic() + 60
+    while stored("faces") and time.monotonic() < deadline:
+        time.sleep(1)
+    assert [stored(t) for t in ("faces", "users", "groups", "apps")] == [0, 0, 0, 0]
+    with pytest.raises(RuntimeError, match="cannot be enabled"):
+        admin(stack, "apps", "enable", app["app_key"])
