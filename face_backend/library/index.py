@@ -27,14 +27,16 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-# An exact scan of 1M x 128 float32 measured p50 136 ms on one loaded core (docs/BENCHMARKS.md), so
-# about 7 ms at 50,000 vectors; beyond that a group also keeps a shortlist index.
+# Groups below this size are scanned exactly (float32 matrix x vector): about 1 ms of CPU at 50,000
+# vectors, 21 ms at 1M (docs/BENCHMARKS.md "Face library search"); beyond it a group also keeps a
+# shortlist index.
 ANN_THRESHOLD = 50_000
 # The shortlist: faiss product-quantisation "fast scan" codes, 4 bits per pair of dimensions
-# (32 bytes per 128-d vector, 32 MB for 1M), scanned in full for every search (about 1 ms at 1M on
-# one core), then the best RERANK candidates re-scored exactly from the float32 rows. A full scan
-# of compact codes does not depend on the vectors' distribution, unlike a graph index (HNSW reached
-# recall@1 0.57 on 1M random vectors, docs/BENCHMARKS.md "Face library search").
+# (32 bytes per 128-d vector, 32 MB for 1M), scanned in full for every search (about 1.4 ms of CPU
+# at 1M with the re-rank), then the best RERANK candidates re-scored exactly from the float32 rows:
+# recall@1 1.0 at 1M. A full scan of compact codes does not depend on the vectors' distribution,
+# unlike a graph index (usearch HNSW reached recall@1 0.57 on 1M random vectors after a 46-minute
+# build). Its cost grows linearly with the group's size.
 RERANK = 512
 PQ_DIMS_PER_CODE = 2
 PQ_TRAIN_SAMPLE = 65_536  # codebook training rows: plenty for 16 centroids per sub-space
@@ -193,9 +195,7 @@ class _Segment:
         tmp = path.with_name(path.name + ".tmp")
         arrays = {"keys": self.keys[:self.size], "matrix": self.matrix[:self.size]}
         if self.shortlist is not None:
-            import faiss
-
-            arrays["shortlist"] = faiss.serialize_index(self.shortlist)
+            arrays["shortlist"] = _faiss().serialize_index(self.shortlist)
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
         _fsync_file(tmp)
@@ -215,9 +215,7 @@ class _Segment:
         if codes is None:
             seg.add(keys, matrix)
         else:
-            import faiss
-
-            seg.shortlist = faiss.deserialize_index(codes)
+            seg.shortlist = _faiss().deserialize_index(codes)
             if seg.shortlist.d != dim or seg.shortlist.ntotal != len(keys):
                 raise ValueError(f"{path}: codes do not match its rows")
             seg.matrix, seg.keys, seg.size = matrix, keys, len(keys)
@@ -232,11 +230,18 @@ def _shortlist_from() -> int:
     return max(ANN_THRESHOLD, 16)
 
 
-def new_shortlist(dim: int):
-    """An untrained faiss PQ fast-scan index (inner product on unit vectors = cosine)."""
+def _faiss():
+    """The faiss module, set to one thread: each search runs on its request's thread (OpenMP
+    threads for a single query would only spin against the other requests for the cores)."""
     import faiss
 
-    faiss.omp_set_num_threads(1)  # one search per request thread; the cores are shared
+    faiss.omp_set_num_threads(1)
+    return faiss
+
+
+def new_shortlist(dim: int):
+    """An untrained faiss PQ fast-scan index (inner product on unit vectors = cosine)."""
+    faiss = _faiss()
     return faiss.IndexPQFastScan(dim, max(1, dim // PQ_DIMS_PER_CODE), 4, faiss.METRIC_INNER_PRODUCT)
 
 

@@ -17,7 +17,7 @@ from face_backend.library.index import VectorIndex
 from face_backend.library.store import Change, LibraryStore
 
 # Persist the embedded index after this many applied changes (and at close): bounds the replay work
-# after a crash without rewriting large HNSW files on every enrolment.
+# after a crash without rewriting large index files on every enrolment.
 FLUSH_EVERY = 5_000
 
 

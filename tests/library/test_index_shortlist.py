@@ -2,6 +2,8 @@
 search: same answers, holes left by removals, compaction, and the way back to exact search."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -69,6 +71,13 @@ def test_removals_leave_holes_then_compact_and_persist(tmp_path, small_threshold
     index.close()
 
 
-def test_segment_file_of_an_older_kind_is_rebuilt(tmp_path):
-    with pytest.raises(ValueError):
-        index_module._Segment.load(tmp_path / "x.hnsw", 128, "hnsw")
+def test_index_folder_of_the_former_hnsw_kind_starts_empty_for_a_rebuild(tmp_path):
+    """A data dir written by the release that kept usearch graphs: not loaded, so IndexSync.open()
+    rebuilds it from the store's embeddings."""
+    folder = tmp_path / "index"
+    folder.mkdir()
+    (folder / "a.hnsw").write_bytes(b"usearch graph")
+    (folder / "manifest.json").write_text(json.dumps(
+        {"dim": 128, "seq": 7, "segments": {PART: {"file": "a.hnsw", "kind": "hnsw"}}}))
+    index = index_module.EmbeddedIndex(folder, 128)
+    assert index.synced_seq is None and index.count() == 0
