@@ -6,7 +6,8 @@ restricted to some partitions. It also remembers the store change number (`synce
 reflects, so that sync.IndexSync can replay the store's change log after a restart or a crash.
 
 - EmbeddedIndex: in-process, one segment per partition: exact numpy search while a partition holds
-  fewer than ANN_THRESHOLD vectors, a usearch HNSW graph beyond. Persisted in a folder: every segment
+  fewer than ANN_THRESHOLD vectors; beyond, a faiss PQ fast-scan shortlist (a full scan of 32-byte
+  codes) whose best candidates are re-scored exactly. Persisted in a folder: every segment
   and a manifest written to temporary files and renamed into place (atomic on POSIX), the manifest
   last, so a crash at any point leaves the previous consistent state plus the change log. Of
   several processes sharing the folder, only the one holding its lock file writes it.
@@ -26,15 +27,22 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-# An exact scan of 1M x 128 float32 measured p50 136 ms on one loaded core (docs/BENCHMARKS.md), so
-# about 7 ms at 50,000 vectors; beyond that a group moves to HNSW.
+# Groups below this size are scanned exactly (float32 matrix x vector): about 1 ms of CPU at 50,000
+# vectors, 21 ms at 1M (docs/BENCHMARKS.md "Face library search"); beyond it a group also keeps a
+# shortlist index.
 ANN_THRESHOLD = 50_000
-# HNSW parameters: connectivity (M) 16 and expansion 64 at build time (twice as fast to build as 128);
-# search expansion 256: at 1M vectors it costs p50 6.7 ms here, and recall rises with it
-# (docs/BENCHMARKS.md "Face library search": recall at 1M random vectors is still poor).
-HNSW_CONNECTIVITY = 16
-HNSW_EXPANSION_ADD = 64
-HNSW_EXPANSION_SEARCH = 256
+# The shortlist: faiss product-quantisation "fast scan" codes, 4 bits per pair of dimensions
+# (32 bytes per 128-d vector, 32 MB for 1M), scanned in full for every search (about 1.4 ms of CPU
+# at 1M with the re-rank), then the best RERANK candidates re-scored exactly from the float32 rows:
+# recall@1 1.0 at 1M. A full scan of compact codes does not depend on the vectors' distribution,
+# unlike a graph index (usearch HNSW reached recall@1 0.57 on 1M random vectors after a 46-minute
+# build). Its cost grows linearly with the group's size.
+RERANK = 512
+PQ_DIMS_PER_CODE = 2
+PQ_TRAIN_SAMPLE = 65_536  # codebook training rows: plenty for 16 centroids per sub-space
+# Removing a row from a shortlisted segment leaves a hole (the codes are position-addressed); once
+# holes exceed this share of the rows the segment is compacted (codes retrained and rebuilt).
+MAX_HOLE_SHARE = 0.25
 
 
 class VectorIndex(Protocol):
@@ -85,118 +93,156 @@ def _top_k(pairs: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
 
 
 class _Segment:
-    """The vectors of one partition: a growable matrix (exact search) or a usearch HNSW graph."""
+    """The vectors of one partition: a growable float32 matrix, searched exactly while small and,
+    beyond ANN_THRESHOLD, through a PQ fast-scan shortlist re-ranked exactly (RERANK)."""
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
         self.matrix = np.empty((16, dim), dtype=np.float32)
-        self.keys = np.empty(16, dtype=np.int64)
-        self.size = 0
+        self.keys = np.empty(16, dtype=np.int64)  # -1 marks a hole (shortlisted segments only)
+        self.size = 0  # rows in use, holes included
+        self.holes = 0
         self.row: dict[int, int] = {}
-        self.ann = None  # usearch.index.Index once the segment outgrows exact search
+        self.shortlist = None  # faiss.IndexPQFastScan over rows [0, size) once the segment is large
         self.dirty = True
 
     def __len__(self) -> int:
-        return len(self.ann) if self.ann is not None else self.size
+        return self.size - self.holes
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         self.dirty = True
         self.remove(ids)
-        if self.ann is None and self.size + len(ids) >= ANN_THRESHOLD:
-            self._to_ann()
-        if self.ann is not None:
-            # Bulk loads (rebuilds, benchmarks) use every core; single enrolments stay on their thread.
-            self.ann.add(ids.astype(np.uint64), vectors, threads=0 if len(ids) >= 1024 else 1)
-            return
         need = self.size + len(ids)
-        if need > len(self.keys):
+        if need > len(self.keys):  # grow into fresh (untouched, so not yet resident) memory
             cap = max(need, 2 * len(self.keys))
-            self.matrix = np.resize(self.matrix, (cap, self.dim))
-            self.keys = np.resize(self.keys, cap)
+            matrix, keys = np.empty((cap, self.dim), dtype=np.float32), np.empty(cap, dtype=np.int64)
+            matrix[:self.size], keys[:self.size] = self.matrix[:self.size], self.keys[:self.size]
+            self.matrix, self.keys = matrix, keys
         self.matrix[self.size:need] = vectors
         self.keys[self.size:need] = ids
         for offset, key in enumerate(ids.tolist()):
             self.row[key] = self.size + offset
         self.size = need
+        if self.shortlist is not None:
+            self.shortlist.add(vectors)
+        elif len(self) >= _shortlist_from():
+            self._build_shortlist()
 
-    def _to_ann(self) -> None:
-        self.ann = new_hnsw(self.dim)
-        if self.size:
-            self.ann.add(self.keys[:self.size].astype(np.uint64), self.matrix[:self.size], threads=0)
-        self.matrix, self.keys, self.size, self.row = np.empty((0, self.dim), np.float32), np.empty(0, np.int64), 0, {}
+    def _compact(self) -> None:
+        """Drop the holes (the codes, addressed by row, must be rebuilt after this)."""
+        live = self.keys[:self.size] >= 0
+        self.matrix, self.keys = self.matrix[:self.size][live].copy(), self.keys[:self.size][live].copy()
+        self.size, self.holes = len(self.keys), 0
+        self.row = {key: at for at, key in enumerate(self.keys.tolist())}
+
+    def _build_shortlist(self) -> None:
+        """(Re)build the codes over the live rows; retrains the codebooks on the current vectors."""
+        self._compact()
+        self.shortlist = new_shortlist(self.dim)
+        rows = self.matrix
+        if len(rows) > PQ_TRAIN_SAMPLE:
+            rows = rows[np.random.default_rng(0).choice(len(rows), PQ_TRAIN_SAMPLE, replace=False)]
+        self.shortlist.train(rows)
+        for start in range(0, self.size, 100_000):
+            self.shortlist.add(self.matrix[start:start + 100_000])
 
     def remove(self, ids: np.ndarray) -> None:
-        if self.ann is not None:
-            present = [int(i) for i in ids if int(i) in self.ann]
-            if present:
-                self.dirty = True
-                self.ann.remove(np.array(present, dtype=np.uint64))
-            return
         for key in ids.tolist():
             at = self.row.pop(int(key), None)
             if at is None:
                 continue
             self.dirty = True
+            if self.shortlist is not None:  # codes are addressed by row: leave a hole
+                self.keys[at] = -1
+                self.holes += 1
+                continue
             last = self.size - 1
             if at != last:  # move the last row into the hole
                 self.matrix[at] = self.matrix[last]
                 self.keys[at] = self.keys[last]
                 self.row[int(self.keys[at])] = at
             self.size = last
+        if self.shortlist is not None and self.holes > MAX_HOLE_SHARE * self.size:
+            self.shortlist = None
+            if len(self) >= _shortlist_from():
+                self._build_shortlist()
+            else:  # shrunk back to exact search
+                self._compact()
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         if len(self) == 0:
             return []
-        if self.ann is not None:
-            found = self.ann.search(vector, min(k, len(self.ann)), threads=1)
-            return [(int(key), 1.0 - float(dist)) for key, dist in zip(found.keys, found.distances)]
-        sims = self.matrix[:self.size] @ vector
-        k = min(k, self.size)
-        top = np.argpartition(-sims, k - 1)[:k] if k < self.size else np.arange(self.size)
-        return [(int(self.keys[i]), float(sims[i])) for i in top]
+        if self.shortlist is None:
+            rows = np.arange(self.size)
+            sims = self.matrix[:self.size] @ vector
+        else:
+            # Ask for more candidates in proportion to the holes, which are dropped here.
+            want = min(self.size, int(max(RERANK, k) * self.size / len(self)) + 1)
+            rows = self.shortlist.search(vector.reshape(1, -1), want)[1][0]
+            rows = rows[rows >= 0]
+            rows = rows[self.keys[rows] >= 0]
+            sims = self.matrix[rows] @ vector
+        k = min(k, len(rows))
+        top = np.argpartition(-sims, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
+        return [(int(self.keys[rows[i]]), float(sims[i])) for i in top]
 
     def all_ids(self) -> np.ndarray:
-        if self.ann is not None:
-            return np.asarray(self.ann.keys, dtype=np.int64)
-        return self.keys[:self.size].copy()
+        keys = self.keys[:self.size]
+        return keys[keys >= 0].copy()
 
     def save(self, path: Path) -> None:
+        """One file holds the rows and (for a shortlisted segment) its codes, so they always match."""
         tmp = path.with_name(path.name + ".tmp")
-        if self.ann is not None:
-            self.ann.save(str(tmp))
-        else:
-            with open(tmp, "wb") as f:
-                np.savez(f, keys=self.keys[:self.size], matrix=self.matrix[:self.size])
+        arrays = {"keys": self.keys[:self.size], "matrix": self.matrix[:self.size]}
+        if self.shortlist is not None:
+            arrays["shortlist"] = _faiss().serialize_index(self.shortlist)
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
         _fsync_file(tmp)
         os.replace(tmp, path)
         self.dirty = False
 
     @classmethod
     def load(cls, path: Path, dim: int, kind: str) -> "_Segment":
+        if kind not in ("npz", "pq"):  # e.g. "hnsw" from an older release: rebuilt from the store
+            raise ValueError(f"unknown segment kind {kind!r}")
         seg = cls(dim)
-        if kind == "hnsw":
-            from usearch.index import Index
-
-            seg.ann = Index.restore(str(path))
-            if seg.ann is None or seg.ann.ndim != dim:
-                raise ValueError(f"{path} is not a {dim}-d usearch index")
-            seg.ann.expansion_search = HNSW_EXPANSION_SEARCH
-        else:
-            with np.load(path) as data:
-                keys, matrix = data["keys"].astype(np.int64), data["matrix"].astype(np.float32)
-            if matrix.shape[1:] != (dim,) or len(keys) != len(matrix):
-                raise ValueError(f"{path} does not hold {dim}-d vectors")
+        with np.load(path) as data:
+            keys, matrix = data["keys"].astype(np.int64), data["matrix"].astype(np.float32)
+            codes = data["shortlist"] if "shortlist" in data.files else None
+        if matrix.shape[1:] != (dim,) or len(keys) != len(matrix):
+            raise ValueError(f"{path} does not hold {dim}-d vectors")
+        if codes is None:
             seg.add(keys, matrix)
+        else:
+            seg.shortlist = _faiss().deserialize_index(codes)
+            if seg.shortlist.d != dim or seg.shortlist.ntotal != len(keys):
+                raise ValueError(f"{path}: codes do not match its rows")
+            seg.matrix, seg.keys, seg.size = matrix, keys, len(keys)
+            seg.holes = int((keys < 0).sum())
+            seg.row = {key: at for at, key in enumerate(keys.tolist()) if key >= 0}
         seg.dirty = False
         return seg
 
 
-def new_hnsw(dim: int):
-    """An empty usearch HNSW index for unit vectors (cosine)."""
-    from usearch.index import Index
+def _shortlist_from() -> int:
+    """Live rows from which a segment keeps a shortlist (16: the codebooks' centroids per sub-space)."""
+    return max(ANN_THRESHOLD, 16)
 
-    return Index(ndim=dim, metric="cos", dtype="f32", connectivity=HNSW_CONNECTIVITY,
-                 expansion_add=HNSW_EXPANSION_ADD, expansion_search=HNSW_EXPANSION_SEARCH)
+
+def _faiss():
+    """The faiss module, set to one thread: each search runs on its request's thread (OpenMP
+    threads for a single query would only spin against the other requests for the cores)."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    return faiss
+
+
+def new_shortlist(dim: int):
+    """An untrained faiss PQ fast-scan index (inner product on unit vectors = cosine)."""
+    faiss = _faiss()
+    return faiss.IndexPQFastScan(dim, max(1, dim // PQ_DIMS_PER_CODE), 4, faiss.METRIC_INNER_PRODUCT)
 
 
 def _fsync_file(path: Path) -> None:
@@ -279,7 +325,7 @@ class EmbeddedIndex:
                 return
             entries = {}
             for part, seg in self._segments.items():
-                kind = "hnsw" if seg.ann is not None else "npz"
+                kind = "pq" if seg.shortlist is not None else "npz"
                 name = self._file_name(part, kind)
                 if seg.dirty or self._saved_files.get(part) != name:
                     seg.save(self.folder / name)

@@ -30,7 +30,7 @@ from face_backend.library.index import VectorIndex
 from face_backend.library.store import Change, LibraryStore
 
 # Persist the embedded index after this many applied changes (and at close): bounds the replay work
-# after a crash without rewriting large HNSW files on every enrolment.
+# after a crash without rewriting large index files on every enrolment.
 FLUSH_EVERY = 5_000
 # How often a process prunes the change log, and how long a silent reader holds it back.
 PRUNE_SECONDS = env_float("FACEGATE_LIBRARY_PRUNE_SECONDS", 300.0)

@@ -16,7 +16,7 @@ from library_checks import open_index
 
 def main() -> None:
     folder, kind, seed = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    # Small limits so that HNSW segments exist and persisting happens many times a second.
+    # Small limits so that shortlisted segments exist and persisting happens many times a second.
     index_module.ANN_THRESHOLD = 30
     sync_module.FLUSH_EVERY = 5
     store = LibraryStore(folder / "library.sqlite3")

@@ -56,4 +56,4 @@ def test_killed_writer_leaves_a_consistent_library(tmp_path, kind, rounds, monke
         index.close()
         store.close()
     if kind == "embedded":
-        assert any(p.suffix == ".hnsw" for p in (tmp_path / "index").iterdir())
+        assert any(p.suffix == ".pq" for p in (tmp_path / "index").iterdir())

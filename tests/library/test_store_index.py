@@ -107,8 +107,8 @@ def test_reopened_index_replays_changes_made_while_closed(library, tmp_path, ind
     reopened.close()
 
 
-def test_embedded_hnsw_segments_add_remove_persist(tmp_path, monkeypatch, lfw, embed):
-    """Beyond ANN_THRESHOLD a partition moves to a usearch graph; removes, saves and restores work."""
+def test_embedded_shortlisted_segments_add_remove_persist(tmp_path, monkeypatch, lfw, embed):
+    """Beyond ANN_THRESHOLD a partition keeps a PQ shortlist; removes, saves and restores work."""
     monkeypatch.setattr(index_module, "ANN_THRESHOLD", 16)
     store = LibraryStore(tmp_path / "library.sqlite3")
     index = index_module.EmbeddedIndex(tmp_path / "index", 128)
@@ -121,16 +121,16 @@ def test_embedded_hnsw_segments_add_remove_persist(tmp_path, monkeypatch, lfw, e
         store.add_face(APP, "big", f"noise_{i}", None, vec / np.linalg.norm(vec), "{}", None, 1000)
     tokens = [store.add_face(APP, "big", p.identity, None, embed(p), "{}", None, 1000) for p in lfw["enrol"]]
     sync.catch_up()
-    assert index._segments[partition_key(APP, "big")].ann is not None
+    assert index._segments[partition_key(APP, "big")].shortlist is not None
     assert best(store, index, embed(lfw["probe"][0]), ("big",))[0][0] == lfw["probe"][0].identity
     store.delete_face(APP, tokens[0])
     sync.catch_up()
     assert lfw["enrol"][0].identity not in [u for u, _ in best(store, index, embed(lfw["probe"][0]), ("big",))]
     sync.close()
     files = sorted(p.suffix for p in (tmp_path / "index").iterdir())
-    assert files == [".hnsw", ".json", ".lock"]
+    assert files == [".json", ".lock", ".pq"]
     restored = index_module.EmbeddedIndex(tmp_path / "index", 128)
-    assert restored._segments[partition_key(APP, "big")].ann is not None
+    assert restored._segments[partition_key(APP, "big")].shortlist is not None
     assert_consistent(store, restored)
     store.delete_group(APP, "big")
     IndexSync(store, restored).catch_up()
