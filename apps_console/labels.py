@@ -65,6 +65,19 @@ NEXT_STEPS = {
 }
 
 
+# The false accept rate a compare score implies (facegate.operating_points.far_band), in words.
+FAR_TEXTS = {
+    "1e-5": gettext_lazy("At most 1 in 100,000 pairs of strangers score this high."),
+    "1e-4": gettext_lazy("At most 1 in 10,000 pairs of strangers score this high."),
+    "1e-3": gettext_lazy("At most 1 in 1,000 pairs of strangers score this high."),
+    "": gettext_lazy("More than 1 in 1,000 pairs of strangers score this high."),
+}
+
+
+def far_text(band: str) -> str:
+    return str(FAR_TEXTS[band])
+
+
 def lang_is_zh() -> bool:
     return (get_language() or "").startswith("zh")
 

@@ -13,7 +13,10 @@ from gateway.pipeline import handle_call
 
 
 def build_body(api: str, images_b64: list[str]) -> bytes:
-    return json.dumps(dict(zip(IMAGE_APIS[api].image_fields, images_b64))).encode()
+    body: dict[str, str] = dict(zip(IMAGE_APIS[api].image_fields, images_b64))
+    if api == "compare":
+        body["face_fields"] = "location"  # the protocol's opt-in: which face of each photo was compared
+    return json.dumps(body).encode()
 
 
 def call_through_gateway(app: Application, api: str, images_b64: list[str]) -> dict:

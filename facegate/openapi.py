@@ -94,6 +94,17 @@ def _text(lang: str, en: str, zh: str) -> str:
     return zh if lang == "zh-hans" else en
 
 
+def _location_schema(lang: str) -> dict[str, Any]:
+    integer = {"type": "integer"}
+    return {
+        "type": "object",
+        "description": _text(lang, "Face box in integer pixels of the original image.", "人脸框，原图整数像素坐标。"),
+        "required": ["top", "left", "width", "height"],
+        "properties": {"top": integer, "left": integer, "width": integer, "height": integer},
+        "additionalProperties": False,
+    }
+
+
 def _face_schema(lang: str) -> dict[str, Any]:
     t = partial(_text, lang)
     integer = {"type": "integer"}
@@ -101,13 +112,7 @@ def _face_schema(lang: str) -> dict[str, Any]:
         "type": "object",
         "required": ["face_location", "score", "landmarks"],
         "properties": {
-            "face_location": {
-                "type": "object",
-                "description": t("Face box in integer pixels of the original image.", "人脸框，原图整数像素坐标。"),
-                "required": ["top", "left", "width", "height"],
-                "properties": {"top": integer, "left": integer, "width": integer, "height": integer},
-                "additionalProperties": False,
-            },
+            "face_location": _location_schema(lang),
             "score": {"type": "number", "minimum": 0, "maximum": 1,
                       "description": t("Detection confidence.", "检测置信度。")},
             "landmarks": {
@@ -127,6 +132,15 @@ def _result_schema(api: str, lang: str) -> dict[str, Any]:
         score = {"type": "number", "minimum": 0, "maximum": 1,
                  "description": t(f"Similarity of the two subjects; >= {SAME_PERSON_THRESHOLD} means the same person.",
                                   f"两个主体人脸的相似度；>= {SAME_PERSON_THRESHOLD} 表示同一人。")}
+        box = {"oneOf": [_location_schema(lang), {"type": "null"}]}
+        located = {"type": "object", "required": ["score", "face_location1", "face_location2"],
+                   "additionalProperties": False,
+                   "description": t('With "face_fields": "location": the similarity and the box of the face '
+                                    "compared in each photo (its subject); null for a face_token side.",
+                                    '请求含 "face_fields": "location" 时：相似度，以及每张照片中参与比对的人脸'
+                                    "（主体人脸）的位置；face_token 一侧为 null。"),
+                   "properties": {"score": score, "face_location1": box, "face_location2": box}}
+        score = {"oneOf": [score, located]}
         item = {"oneOf": [{"type": "object", "required": ["code", "message", "result"], "additionalProperties": False,
                            "properties": {"code": {"const": errors.SUCCESS}, "message": {"const": "success"},
                                           "result": score}},
@@ -245,7 +259,8 @@ def _request_schema(spec: ApiSpec) -> dict[str, Any]:
         return {"type": "object", "required": list(fields), "properties": {field: image for field in fields}}
     token = {"type": "string", "minLength": 1}
     pair = {"type": "object", "properties": {fields[0]: image, fields[1]: image,
-                                             "face_token1": token, "face_token2": token}}
+                                             "face_token1": token, "face_token2": token,
+                                             "face_fields": {"type": "string", "enum": ["location"]}}}
     return {"oneOf": [pair, {"type": "object", "required": ["pairs"], "properties": {
         "pairs": {"type": "array", "minItems": 1, "maxItems": MAX_COMPARE_PAIRS, "items": pair}}}]}
 

@@ -37,6 +37,8 @@ from facegate import errors
 from facegate.apis import MAX_BATCH_ITEMS
 from facegate.config import env_int
 from facegate.errors import WireError
+# The measured operating points (cosine per FAR, per pack) are shared with the console's FAR line.
+from facegate.operating_points import DEFAULT_OPERATING_POINT, OPERATING_POINT_NAMES, OPERATING_POINTS
 from face_backend.library.index import EmbeddedIndex, MilvusIndex, VectorIndex
 from face_backend.library.store import (
     APP_PATTERN, ID_PATTERN, MAX_USER_INFO, AlreadyExists, AppSettings, LibraryStore, LimitReached, NotFound,
@@ -49,15 +51,6 @@ from face_backend.wire_input import load_image_bytes
 
 log = logging.getLogger("face_backend.library")
 
-# Cosine similarity at which impostor pairs are accepted at each false accept rate, per model pack:
-# bench/operating_points.py over all 6.8M cross-identity pairs of the 3,691 LFW eval photos
-# (docs/BENCHMARKS.md "Face library operating points"). Provisional: one data set, Western faces.
-# A pack without measured points (insightface, so far) uses its recognizer's decision threshold.
-OPERATING_POINT_NAMES = ("1e-3", "1e-4", "1e-5")
-OPERATING_POINTS: dict[str, dict[str, float]] = {
-    "default": {"1e-3": 0.368, "1e-4": 0.423, "1e-5": 0.479},
-}
-DEFAULT_OPERATING_POINT = "1e-4"
 DEFAULT_FACE_LIMIT = 100_000  # faces per app unless app/settings says otherwise
 EMBEDDING_DIMS = {"default": 128, "insightface": 512}
 MAX_BATCH = MAX_BATCH_ITEMS

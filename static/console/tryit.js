@@ -200,16 +200,20 @@
     summary.appendChild(box);
   }
 
-  function showSimilarity(value, summary) {
+  // The large similarity, its verdict and the false accept rate it implies (when measured for the pack).
+  function showSimilarity(value, far, summary) {
     var same = value >= 0.5, box = document.createElement("div");
     box.className = "similarity";
     box.id = "try-similarity";
-    box.innerHTML = "<span class='muted'></span><strong></strong><span class='verdict'></span><p class='muted'></p>";
+    box.innerHTML = "<span class='muted'></span><strong></strong><span class='verdict'></span>" +
+      "<p class='far' id='try-far'></p><p class='muted'></p>";
     box.children[0].textContent = t.similarity;
     box.children[1].textContent = value.toFixed(3);
     box.children[2].textContent = (same ? "✓ " : "✗ ") + (same ? t.same : t.different);
     box.children[2].classList.add(same ? "good" : "bad");
-    box.children[3].textContent = t.threshold;
+    if (far) { box.children[3].textContent = far.text; box.children[3].dataset.band = far.band; }
+    else { box.children[3].hidden = true; }
+    box.children[4].textContent = t.threshold + (far ? " " + t.farNote : "");
     summary.appendChild(box);
   }
 
@@ -255,9 +259,11 @@
         if (answer.remaining !== undefined) { showRemaining(answer.remaining); }
         if (reply.code !== "0") {
           showError(reply.code, reply.details, summary);
-        } else if (typeof reply.result === "number") {
-          showSimilarity(reply.result, summary);
-          var colour = reply.result >= 0.5 ? GOOD : BAD;
+        } else if (isCompare()) {
+          // The console asks for the compared faces (face_fields "location"): result is {score, face_location1, 2}.
+          var score = typeof reply.result === "number" ? reply.result : reply.result.score;
+          showSimilarity(score, answer.far, summary);
+          var colour = score >= 0.5 ? GOOD : BAD;
           var ctx2 = document.getElementById("try-canvas2").getContext("2d");
           var boxes = 0;
           [ctx1, pictures[1] ? ctx2 : null].forEach(function (ctx, i) {

@@ -20,6 +20,7 @@ import requests
 
 from facegate.apis import public_path
 from facegate.client import signed_headers
+from facegate.operating_points import far_band
 from tests.console.live_stack import PASSWORD, REPO, USER, Stack
 from tests.console.seed import console_pages
 from tests.console.untranslated import english_words
@@ -216,7 +217,7 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     assert "acknowledged" in page.locator("tr[data-kind=quota_exhausted]").inner_text()
 
     # Try it on all five APIs, metered through the gateway.
-    for api, calls in [("attributes", 5), ("compare", 5), ("liveness", 5), ("mask", 5)]:
+    for api, calls in [("attributes", 5), ("compare", 6), ("liveness", 5), ("mask", 5)]:
         stack.admin("grant", "--app", key, "--api", api, "--calls", str(calls), "--days", "30", "--json")
     page.goto(f"{stack.url}/console/try/?app={app_id}")
     result = run_try(page, "detect", photo)
@@ -243,12 +244,22 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     masked = run_try(page, "mask", photo)
     assert masked["code"] == "0" and page.locator("#try-faces .face-card").count() >= 1
 
-    # Compare side by side: two canvases next to each other, a large similarity and its verdict.
+    # Compare side by side: two canvases next to each other, a large similarity, its verdict and the
+    # false accept rate it implies. The console asks for the compared faces (the protocol's opt-in
+    # face_fields) and boxes them: in the five-person photo, the subject, not the largest face.
     same = run_try(page, "compare", shared_dir / "data" / "photos" / "004_A.jpg",
                    shared_dir / "data" / "photos" / "005_A.jpg")
-    assert same["code"] == "0" and same["result"] >= 0.5
+    assert same["code"] == "0" and same["result"]["score"] >= 0.5
     assert "Same person" in page.locator("#try-similarity").inner_text()
+    assert page.locator("#try-far").get_attribute("data-band") == far_band(same["result"]["score"], "default")
+    assert "pairs of strangers score this high" in page.locator("#try-far").inner_text()
     assert page.evaluate("document.body.dataset.tryBoxes") == "2"  # the compared face boxed on both photos
+    crowd = run_try(page, "compare", photo, shared_dir / "data" / "photos" / "004_A.jpg")
+    box = crowd["result"]["face_location1"]
+    assert box["left"] == 435  # 000_5.jpg's subject; its largest face is at left 561
+    pixel = canvas_pixel(page, "try-canvas1", box["left"], box["top"] + box["height"] // 2)
+    assert crowd["result"]["score"] < 0.5 and page.locator("#try-far").is_hidden()  # no FAR for a rejection
+    assert all(abs(p - c) < 40 for p, c in zip(pixel, (0xDC, 0x26, 0x26))), pixel  # a red box: different people
     left, right = (page.locator(f"#try-canvas{i}").bounding_box() for i in (1, 2))
     assert right["x"] > left["x"] + left["width"] - 1 and abs(right["y"] - left["y"]) < 5
     shot(page, "09-try-it-compare")
