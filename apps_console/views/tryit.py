@@ -32,6 +32,10 @@ def _remaining(app) -> dict[str, int]:
     return {s.api: s.remaining for s in app_overview(app)}
 
 
+def _sample(name: str) -> str:
+    return reverse("console:asset", args=[f"console/samples/{name}"])
+
+
 @login_required
 def tryit_page(request: HttpRequest) -> HttpResponse:
     apps = list(visible_apps(request.user).filter(status="active"))
@@ -47,6 +51,9 @@ def tryit_page(request: HttpRequest) -> HttpResponse:
             "nextSteps": {code: str(step) for code, step in NEXT_STEPS.items()},
             "buyUrl": reverse("console:buy"),
             "liveValue": LIVE_FACE_WIRE_VALUE,
+            # Public-domain sample photos shipped with the console (static/console/samples/README.md).
+            "samples": {"single": [_sample("astronaut.jpg")],
+                        "pair": [_sample("astronaut.jpg"), _sample("astronaut-mirrored.jpg")]},
         },
     })
 

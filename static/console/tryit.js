@@ -226,6 +226,26 @@
 
   function finish(outcome) { document.body.dataset.tryDone = outcome; }
 
+  // One click: put the shipped sample photo(s) into the file fields (two for compare) and run.
+  document.getElementById("try-sample").addEventListener("click", function () {
+    var urls = isCompare() ? data.samples.pair : data.samples.single;
+    var inputs = [document.getElementById("try-file1"), document.getElementById("try-file2")];
+    document.body.dataset.tryDone = "";
+    Promise.all(urls.map(function (url) {
+      return fetch(url, {credentials: "same-origin"}).then(function (r) {
+        if (!r.ok) { throw t.failed; }
+        return r.blob();
+      }).then(function (blob) { return new File([blob], url.split("/").pop(), {type: blob.type || "image/jpeg"}); });
+    })).then(function (files) {
+      files.forEach(function (file, i) {
+        var picked = new DataTransfer();
+        picked.items.add(file);
+        inputs[i].files = picked.files;
+      });
+      form.requestSubmit();
+    }).catch(function () { setStatus(t.failed); finish("console"); });
+  });
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     reset();
