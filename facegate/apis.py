@@ -34,7 +34,7 @@ LIBRARY = "library"
 # Library operations and what each costs in calls: a number, or "items" (one per batch item).
 # Only operations that look at a photo are metered; managing groups and users is free.
 LIBRARY_OPS: dict[str, int | str] = {
-    "group/add": 0, "group/delete": 0, "group/list": 0,
+    "group/add": 0, "group/delete": 0, "group/list": 0, "group/getusers": 0,
     "user/add": 1, "user/batch_add": "items", "user/get": 0, "user/delete": 0, "face/delete": 0,
     "search": 1, "multi_search": 1,
 }

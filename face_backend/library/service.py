@@ -4,6 +4,7 @@ Operations (field names of the big cloud face libraries; every one is scoped to 
   group/add {group_id}                      -> {group_id}
   group/delete {group_id}                   -> {group_id, face_num}
   group/list {start?, length?}              -> {group_id_list}
+  group/getusers {group_id, start?, length?} -> {user_id_list}
   user/add {group_id, user_id, user_info?, imageContent}  -> {face_token, face_location}
   user/get {group_id, user_id}              -> {group_id, user_id, user_info, face_list: [{face_token, ctime}]}
   user/delete {group_id, user_id}           -> {group_id, user_id, face_num}
@@ -109,6 +110,7 @@ class Library:
         self.sync.open()
         self._ops: dict[str, Callable[[str, dict], Any]] = {
             "group/add": self.group_add, "group/delete": self.group_delete, "group/list": self.group_list,
+            "group/getusers": self.group_getusers,
             "user/add": self.user_add, "user/get": self.user_get, "user/delete": self.user_delete,
             "face/delete": self.face_delete, "user/batch_add": self.user_batch_add,
             "search": self.search, "multi_search": self.multi_search,
@@ -162,6 +164,12 @@ class Library:
         start = _int(body, "start", 0, 0, 10**9)
         length = _int(body, "length", 100, 1, 1000)
         return {"group_id_list": self.store.list_groups(app_id, start, length)}
+
+    def group_getusers(self, app_id: str, body: dict) -> dict:
+        group_id = _identifier(body, "group_id")
+        start = _int(body, "start", 0, 0, 10**9)
+        length = _int(body, "length", 100, 1, 1000)
+        return {"user_id_list": self._guarded(lambda: self.store.list_users(app_id, group_id, start, length))}
 
     # -- users and faces -------------------------------------------------------------------------
     def user_add(self, app_id: str, body: dict) -> dict:
