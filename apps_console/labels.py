@@ -45,6 +45,9 @@ RESULT_CODES = {
     errors.IMAGE_UNDECODABLE: gettext_lazy("Photo could not be read"),
     errors.NO_FACE: gettext_lazy("No face found"),
     errors.INTERNAL: gettext_lazy("Internal error"),
+    errors.FACE_LIMIT_REACHED: gettext_lazy("The app's face library is full"),
+    errors.LIBRARY_NOT_FOUND: gettext_lazy("Group, person or face not found"),
+    errors.LIBRARY_EXISTS: gettext_lazy("Group or person already exists"),
     errors.NO_QUOTA: gettext_lazy("No calls left for this API"),
     errors.RATE_LIMITED: gettext_lazy("Too many requests"),
 }
@@ -60,9 +63,24 @@ NEXT_STEPS = {
     errors.IMAGE_UNDECODABLE: gettext_lazy("Use a JPG, PNG or BMP photo."),
     errors.NO_FACE: gettext_lazy("Use a photo with a clear, front-facing face."),
     errors.NO_QUOTA: gettext_lazy("Buy a pack for this API."),
+    errors.FACE_LIMIT_REACHED: gettext_lazy("Delete faces you no longer need, or ask the operator for a higher limit."),
+    errors.LIBRARY_EXISTS: gettext_lazy("Choose another id, or add the photo to the existing person."),
     errors.RATE_LIMITED: gettext_lazy("Wait a moment and try again."),
     errors.INTERNAL: gettext_lazy("Try again; if it keeps failing, the server log says why."),
 }
+
+
+# The false accept rate a compare score implies (facegate.operating_points.far_band), in words.
+FAR_TEXTS = {
+    "1e-5": gettext_lazy("At most 1 in 100,000 pairs of strangers score this high."),
+    "1e-4": gettext_lazy("At most 1 in 10,000 pairs of strangers score this high."),
+    "1e-3": gettext_lazy("At most 1 in 1,000 pairs of strangers score this high."),
+    "": gettext_lazy("More than 1 in 1,000 pairs of strangers score this high."),
+}
+
+
+def far_text(band: str) -> str:
+    return str(FAR_TEXTS[band])
 
 
 def lang_is_zh() -> bool:

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.static import serve
 
-from apps_console.views import account, alerts, apps, buy, monitor, reference, tryit
+from apps_console.views import account, alerts, apps, buy, library, monitor, reference, tryit
 
 app_name = "console"
 urlpatterns = [
@@ -30,6 +30,8 @@ urlpatterns = [
     path("alerts/<int:alert_id>/ack/", alerts.alert_ack, name="alert-ack"),
     path("try/", tryit.tryit_page, name="tryit"),
     path("try/run/", tryit.tryit_run, name="tryit-run"),
+    path("library/", library.library_page, name="library"),
+    path("library/<int:app_id>/<slug:action>/", library.library_action, name="library-action"),
     path("reference/", reference.reference_page, name="reference"),
     # The console's own CSS/JS and the vendored chart library, served by Django itself so the
     # console works offline under any server set-up (no CDN, no separate static server needed).

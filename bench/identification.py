@@ -34,7 +34,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from facegate.apis import OPERATING_POINT_NAMES  # noqa: E402
+from facegate.operating_points import OPERATING_POINT_NAMES  # noqa: E402
 from facegate.client import Client, FacegateError  # noqa: E402
 from facegate.procs import admin_json, free_port, start_serve, stop  # noqa: E402
 

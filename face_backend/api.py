@@ -125,14 +125,43 @@ def _compare_side(data: dict[str, Any], n: int) -> tuple[str, str]:
     return "token", token
 
 
-def _compare_one(data: dict[str, Any], engine: FaceEngine, app_id: str) -> float:
+# Opt-in extras of a compare reply, named in the body's "face_fields" (comma-separated). Without it
+# the reply is the vendor's bare similarity, byte for byte.
+COMPARE_FACE_FIELDS = frozenset({"location"})
+
+
+def _face_fields(data: dict[str, Any]) -> frozenset[str]:
+    value = data.get("face_fields")
+    if value is None:
+        return frozenset()
+    names = {name.strip() for name in value.split(",") if name.strip()} if isinstance(value, str) else None
+    if names is None or not names <= COMPARE_FACE_FIELDS:
+        raise WireError(errors.BAD_BODY, f"face_fields must name some of: {', '.join(sorted(COMPARE_FACE_FIELDS))}")
+    return frozenset(names)
+
+
+def _compare_one(data: dict[str, Any], engine: FaceEngine, app_id: str) -> Any:
+    """The similarity of one pair; with face_fields "location", {"score", "face_location1",
+    "face_location2"} (the box of each photo's subject, the face compared; null for a face token)."""
     # As for every API: both sides validated (4101/4102), then both decoded (4103/4104), then faces.
+    fields = _face_fields(data)
     sides = [_compare_side(data, 1), _compare_side(data, 2)]
     loaded = [value if kind == "token" else _load("compare", IMAGE_APIS["compare"].image_fields[n], value)
               for n, (kind, value) in enumerate(sides)]
-    embeddings = [stored_embedding(engine, app_id, item) if isinstance(item, str) else engine.subject_embedding(item, n)
-                  for n, item in enumerate(loaded, start=1)]
-    return round(engine.similarity(*embeddings), 4)
+    faces: list[Face | None] = []
+    embeddings = []
+    for n, item in enumerate(loaded, start=1):
+        if isinstance(item, str):
+            faces.append(None)
+            embeddings.append(stored_embedding(engine, app_id, item))
+        else:
+            faces.append(engine.subject(item, n))
+            embeddings.append(engine.embed(item, faces[-1]))
+    score = round(engine.similarity(*embeddings), 4)
+    if not fields:
+        return score
+    return {"score": score, **{f"face_location{n}": None if face is None else face_json(face)["face_location"]
+                               for n, face in enumerate(faces, start=1)}}
 
 
 def _compare_pairs(pairs: Any, engine: FaceEngine, app_id: str, request_id: str) -> list[dict[str, Any]]:

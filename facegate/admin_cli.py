@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from facegate.apis import API_NAMES, OPERATING_POINT_NAMES
+from facegate.apis import API_NAMES
+from facegate.operating_points import OPERATING_POINT_NAMES
 from facegate.config import SQLITE_NAME
 
 DEFAULT_OWNER = "admin@localhost"

@@ -34,15 +34,13 @@ LIBRARY = "library"
 # Library operations and what each costs in calls: a number, or "items" (one per batch item).
 # Only operations that look at a photo are metered; managing groups, users and settings is free.
 LIBRARY_OPS: dict[str, int | str] = {
-    "group/add": 0, "group/delete": 0, "group/list": 0,
+    "group/add": 0, "group/delete": 0, "group/list": 0, "group/getusers": 0,
     "user/add": 1, "user/batch_add": "items", "user/get": 0, "user/delete": 0, "face/delete": 0,
     "search": 1, "multi_search": 1, "app/settings": 0,
 }
 # Library settings only the operator sets (`facegate admin library-settings`): a signed
 # `app/settings` naming one is refused (4102). The app's own storage limit is the operator's to grant.
 OPERATOR_LIBRARY_SETTINGS = ("face_limit",)
-# The false accept rates an app may choose as its library operating point.
-OPERATING_POINT_NAMES = ("1e-3", "1e-4", "1e-5")
 # Batch sizes of the protocol: pairs of one batch compare, items of one batch enrolment.
 MAX_COMPARE_PAIRS = 32
 MAX_BATCH_ITEMS = 100

@@ -12,9 +12,10 @@ from typing import Any
 
 from facegate import errors
 from facegate.apis import (
-    APIS, GATEWAY_PREFIX, IMAGE_APIS, LIBRARY, LIBRARY_OPS, MAX_BATCH_ITEMS, MAX_COMPARE_PAIRS, OPERATING_POINT_NAMES,
+    APIS, GATEWAY_PREFIX, IMAGE_APIS, LIBRARY, LIBRARY_OPS, MAX_BATCH_ITEMS, MAX_COMPARE_PAIRS,
     ApiSpec,
 )
+from facegate.operating_points import OPERATING_POINT_NAMES
 
 OPENAPI_VERSION = "3.1.0"
 LANGUAGES = ("en", "zh-hans")
@@ -97,6 +98,17 @@ def _text(lang: str, en: str, zh: str) -> str:
     return zh if lang == "zh-hans" else en
 
 
+def _location_schema(lang: str) -> dict[str, Any]:
+    integer = {"type": "integer"}
+    return {
+        "type": "object",
+        "description": _text(lang, "Face box in integer pixels of the original image.", "人脸框，原图整数像素坐标。"),
+        "required": ["top", "left", "width", "height"],
+        "properties": {"top": integer, "left": integer, "width": integer, "height": integer},
+        "additionalProperties": False,
+    }
+
+
 def _face_schema(lang: str) -> dict[str, Any]:
     t = partial(_text, lang)
     integer = {"type": "integer"}
@@ -104,13 +116,7 @@ def _face_schema(lang: str) -> dict[str, Any]:
         "type": "object",
         "required": ["face_location", "score", "landmarks"],
         "properties": {
-            "face_location": {
-                "type": "object",
-                "description": t("Face box in integer pixels of the original image.", "人脸框，原图整数像素坐标。"),
-                "required": ["top", "left", "width", "height"],
-                "properties": {"top": integer, "left": integer, "width": integer, "height": integer},
-                "additionalProperties": False,
-            },
+            "face_location": _location_schema(lang),
             "score": {"type": "number", "minimum": 0, "maximum": 1,
                       "description": t("Detection confidence.", "检测置信度。")},
             "landmarks": {
@@ -130,6 +136,15 @@ def _result_schema(api: str, lang: str) -> dict[str, Any]:
         score = {"type": "number", "minimum": 0, "maximum": 1,
                  "description": t(f"Similarity of the two subjects; >= {SAME_PERSON_THRESHOLD} means the same person.",
                                   f"两个主体人脸的相似度；>= {SAME_PERSON_THRESHOLD} 表示同一人。")}
+        box = {"oneOf": [_location_schema(lang), {"type": "null"}]}
+        located = {"type": "object", "required": ["score", "face_location1", "face_location2"],
+                   "additionalProperties": False,
+                   "description": t('With "face_fields": "location": the similarity and the box of the face '
+                                    "compared in each photo (its subject); null for a face_token side.",
+                                    '请求含 "face_fields": "location" 时：相似度，以及每张照片中参与比对的人脸'
+                                    "（主体人脸）的位置；face_token 一侧为 null。"),
+                   "properties": {"score": score, "face_location1": box, "face_location2": box}}
+        score = {"oneOf": [score, located]}
         item = {"oneOf": [{"type": "object", "required": ["code", "message", "result"], "additionalProperties": False,
                            "properties": {"code": {"const": errors.SUCCESS}, "message": {"const": "success"},
                                           "result": score}},
@@ -248,7 +263,8 @@ def _request_schema(spec: ApiSpec) -> dict[str, Any]:
         return {"type": "object", "required": list(fields), "properties": {field: image for field in fields}}
     token = {"type": "string", "minLength": 1}
     pair = {"type": "object", "properties": {fields[0]: image, fields[1]: image,
-                                             "face_token1": token, "face_token2": token}}
+                                             "face_token1": token, "face_token2": token,
+                                             "face_fields": {"type": "string", "enum": ["location"]}}}
     return {"oneOf": [pair, {"type": "object", "required": ["pairs"], "properties": {
         "pairs": {"type": "array", "minItems": 1, "maxItems": MAX_COMPARE_PAIRS, "items": pair}}}]}
 
@@ -309,6 +325,10 @@ def _library_operations(lang: str) -> dict[str, dict[str, Any]]:
         "group/list": ("List groups", "列出用户组", obj(start={"type": "integer", "minimum": 0},
                                                        length={"type": "integer", "minimum": 1}),
                        obj(group_id_list={"type": "array", "items": ident})),
+        "group/getusers": ("List a group's users", "列出用户组中的用户",
+                           obj(group_id=ident, start={"type": "integer", "minimum": 0},
+                               length={"type": "integer", "minimum": 1}) | {"required": ["group_id"]},
+                           obj(user_id_list={"type": "array", "items": ident})),
         "user/add": ("Enrol a face (the largest in the photo)", "注册人脸（照片中最大的人脸）", add,
                      obj(face_token={"type": "string"}, face_location=location)),
         "user/batch_add": ("Enrol up to 100 faces", "批量注册人脸（最多 100 个）",

@@ -11,7 +11,8 @@ REPO = Path(__file__).resolve().parent.parent
 # Lowest first. A module belongs to the first entry whose prefix matches its dotted name.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("shared", ("facegate.apis", "facegate.errors", "facegate.config", "facegate.request_ids", "facegate.celery",
-                "facegate.signing", "facegate.client", "facegate.openapi", "facegate.metering")),
+                "facegate.signing", "facegate.client", "facegate.openapi", "facegate.metering",
+                "facegate.operating_points")),
     ("audit", ("audit",)),
     ("tenants", ("gateway.models", "gateway.secrets_box", "gateway.services", "gateway.admin", "gateway.apps", "gateway.migrations", "gateway.__init__")),
     ("billing", ("billing",)),

@@ -7,7 +7,6 @@ before the gateway sees it."""
 from __future__ import annotations
 
 import json
-import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -16,12 +15,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps_console.access import get_app, visible_apps
-from apps_console.compare_faces import largest_faces
-from apps_console.labels import LIVE_FACE_WIRE_VALUE, NEXT_STEPS, RESULT_CODES, api_title
+from apps_console.backend_pack import backend_pack
+from apps_console.labels import LIVE_FACE_WIRE_VALUE, NEXT_STEPS, RESULT_CODES, api_title, far_text
 from apps_console.overview import app_overview
 from apps_console.tryit import call_through_gateway
 from facegate import errors
 from facegate.apis import IMAGE_APIS
+from facegate.client import SAME_PERSON_THRESHOLD
+from facegate.operating_points import far_band
 
 # The API's documented limit on one photo, in decoded bytes; the page shrinks photos to fit it.
 MAX_PHOTO_BYTES = 2 * 1024 * 1024
@@ -29,6 +30,10 @@ MAX_PHOTO_BYTES = 2 * 1024 * 1024
 
 def _remaining(app) -> dict[str, int]:
     return {s.api: s.remaining for s in app_overview(app)}
+
+
+def _sample(name: str) -> str:
+    return reverse("console:asset", args=[f"console/samples/{name}"])
 
 
 @login_required
@@ -46,6 +51,9 @@ def tryit_page(request: HttpRequest) -> HttpResponse:
             "nextSteps": {code: str(step) for code, step in NEXT_STEPS.items()},
             "buyUrl": reverse("console:buy"),
             "liveValue": LIVE_FACE_WIRE_VALUE,
+            # Public-domain sample photos shipped with the console (static/console/samples/README.md).
+            "samples": {"single": [_sample("astronaut.jpg")],
+                        "pair": [_sample("astronaut.jpg"), _sample("astronaut-mirrored.jpg")]},
         },
     })
 
@@ -59,7 +67,8 @@ def _photo_bytes(b64: str) -> int:
 def tryit_run(request: HttpRequest) -> JsonResponse:
     """JSON {"app": id, "api": name, "images": [base64, ...]} → {"reply": the gateway's wire reply,
     "charged": whether the call counted, "remaining": calls left for this app and API, and for a
-    successful compare "faces": the compared face of each photo, for its box}.
+    successful compare "faces": the compared face of each photo, for its box, and "far": the false
+    accept rate its score implies, in words}.
 
     CSRF-protected like every POST (the page sends the token in X-CSRFToken)."""
     try:
@@ -82,6 +91,14 @@ def tryit_run(request: HttpRequest) -> JsonResponse:
         # Which replies count is billing's rule (facegate.errors); the page only reports it.
         charged = reply.get("code") in errors.CHARGEABLE_CODES
     answer = {"reply": reply, "charged": charged, "remaining": _remaining(app).get(api, 0)}
-    if api == "compare" and reply.get("code") == errors.SUCCESS:
-        answer["faces"] = largest_faces(images, uuid.uuid4().hex)
+    if api == "compare" and reply.get("code") == errors.SUCCESS and isinstance(reply.get("result"), dict):
+        # The console asked for the compared faces (face_fields); the page boxes them.
+        result = reply["result"]
+        boxes = (result.get("face_location1"), result.get("face_location2"))
+        answer["faces"] = [{"face_location": box} if box else None for box in boxes]
+        score = float(result["score"])
+        # The FAR says how strong a match is; a "different people" verdict needs no such line.
+        band = far_band(score, backend_pack()) if score >= SAME_PERSON_THRESHOLD else None
+        if band is not None:
+            answer["far"] = {"band": band, "text": far_text(band)}
     return JsonResponse(answer)

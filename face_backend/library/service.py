@@ -4,6 +4,7 @@ Operations (field names of the big cloud face libraries; every one is scoped to 
   group/add {group_id}                      -> {group_id}
   group/delete {group_id}                   -> {group_id, face_num}
   group/list {start?, length?}              -> {group_id_list}
+  group/getusers {group_id, start?, length?} -> {user_id_list}
   user/add {group_id, user_id, user_info?, imageContent}  -> {face_token, face_location}
   user/get {group_id, user_id}              -> {group_id, user_id, user_info, face_list: [{face_token, ctime}]}
   user/delete {group_id, user_id}           -> {group_id, user_id, face_num}
@@ -35,9 +36,11 @@ from typing import Any, Callable
 import numpy as np
 
 from facegate import errors
-from facegate.apis import MAX_BATCH_ITEMS, OPERATING_POINT_NAMES
+from facegate.apis import MAX_BATCH_ITEMS
 from facegate.config import env_int
 from facegate.errors import WireError
+# The measured operating points (cosine per FAR, per pack) are shared with the console's FAR line.
+from facegate.operating_points import DEFAULT_OPERATING_POINT, OPERATING_POINT_NAMES, OPERATING_POINTS
 from face_backend.library.index import EmbeddedIndex, MilvusIndex, VectorIndex
 from face_backend.library.store import (
     APP_PATTERN, ID_PATTERN, MAX_USER_INFO, AlreadyExists, AppSettings, LibraryStore, LimitReached, NotFound,
@@ -50,14 +53,6 @@ from face_backend.wire_input import load_image_bytes
 
 log = logging.getLogger("face_backend.library")
 
-# Cosine similarity at which impostor pairs are accepted at each false accept rate, per model pack:
-# bench/operating_points.py over all 6.8M cross-identity pairs of the 3,691 LFW eval photos
-# (docs/BENCHMARKS.md "Face library operating points"). Provisional: one data set, Western faces.
-# A pack without measured points (insightface, so far) uses its recognizer's decision threshold.
-OPERATING_POINTS: dict[str, dict[str, float]] = {
-    "default": {"1e-3": 0.368, "1e-4": 0.423, "1e-5": 0.479},
-}
-DEFAULT_OPERATING_POINT = "1e-4"
 DEFAULT_FACE_LIMIT = 100_000  # faces per app unless app/settings says otherwise
 EMBEDDING_DIMS = {"default": 128, "insightface": 512}
 MAX_BATCH = MAX_BATCH_ITEMS
@@ -116,6 +111,7 @@ class Library:
         self.sync.open()
         self._ops: dict[str, Callable[[str, dict], Any]] = {
             "group/add": self.group_add, "group/delete": self.group_delete, "group/list": self.group_list,
+            "group/getusers": self.group_getusers,
             "user/add": self.user_add, "user/get": self.user_get, "user/delete": self.user_delete,
             "face/delete": self.face_delete, "user/batch_add": self.user_batch_add,
             "search": self.search, "multi_search": self.multi_search,
@@ -169,6 +165,12 @@ class Library:
         start = _int(body, "start", 0, 0, 10**9)
         length = _int(body, "length", 100, 1, 1000)
         return {"group_id_list": self.store.list_groups(app_id, start, length)}
+
+    def group_getusers(self, app_id: str, body: dict) -> dict:
+        group_id = _identifier(body, "group_id")
+        start = _int(body, "start", 0, 0, 10**9)
+        length = _int(body, "length", 100, 1, 1000)
+        return {"user_id_list": self._guarded(lambda: self.store.list_users(app_id, group_id, start, length))}
 
     # -- users and faces -------------------------------------------------------------------------
     def user_add(self, app_id: str, body: dict) -> dict:

@@ -227,6 +227,13 @@ class LibraryStore:
                                   (app_id, length, start))
         return [r[0] for r in rows]
 
+    def list_users(self, app_id: str, group_id: str, start: int = 0, length: int = 100) -> list[str]:
+        with self._read() as db:
+            self._require_group(db, app_id, group_id)
+            rows = db.execute("SELECT user_id FROM users WHERE app_id = ? AND group_id = ? ORDER BY user_id"
+                              " LIMIT ? OFFSET ?", (app_id, group_id, length, start)).fetchall()
+        return [r[0] for r in rows]
+
     def existing_groups(self, app_id: str, group_ids: list[str]) -> list[str]:
         marks = ",".join("?" * len(group_ids))
         rows = self._db().execute(f"SELECT group_id FROM groups WHERE app_id = ? AND group_id IN ({marks})",

@@ -91,10 +91,13 @@ class FaceEngine:
         work, factor, _ = reduction(img)
         return self.recognizer.embed(work, _on_work(face, factor))
 
+    def subject(self, img: np.ndarray, which: int = 0) -> Face:
+        """The face compare uses for this photo (vision.subject); NoFaceError(which) when none."""
+        return subject_face(self._faces(img, which), reduction(img)[2])
+
     def subject_embedding(self, img: np.ndarray, which: int = 0) -> np.ndarray:
         """The embedding of the face compare uses for this photo; NoFaceError(which) when none."""
-        face = subject_face(self._faces(img, which), reduction(img)[2])
-        return self.embed(img, face)
+        return self.embed(img, self.subject(img, which))
 
     def similarity(self, embedding1: np.ndarray, embedding2: np.ndarray) -> float:
         """Calibrated similarity of two embeddings; >= 0.5 means the same person."""

@@ -200,16 +200,20 @@
     summary.appendChild(box);
   }
 
-  function showSimilarity(value, summary) {
+  // The large similarity, its verdict and the false accept rate it implies (when measured for the pack).
+  function showSimilarity(value, far, summary) {
     var same = value >= 0.5, box = document.createElement("div");
     box.className = "similarity";
     box.id = "try-similarity";
-    box.innerHTML = "<span class='muted'></span><strong></strong><span class='verdict'></span><p class='muted'></p>";
+    box.innerHTML = "<span class='muted'></span><strong></strong><span class='verdict'></span>" +
+      "<p class='far' id='try-far'></p><p class='muted'></p>";
     box.children[0].textContent = t.similarity;
     box.children[1].textContent = value.toFixed(3);
     box.children[2].textContent = (same ? "✓ " : "✗ ") + (same ? t.same : t.different);
     box.children[2].classList.add(same ? "good" : "bad");
-    box.children[3].textContent = t.threshold;
+    if (far) { box.children[3].textContent = far.text; box.children[3].dataset.band = far.band; }
+    else { box.children[3].hidden = true; }
+    box.children[4].textContent = t.threshold + (far ? " " + t.farNote : "");
     summary.appendChild(box);
   }
 
@@ -221,6 +225,26 @@
   }
 
   function finish(outcome) { document.body.dataset.tryDone = outcome; }
+
+  // One click: put the shipped sample photo(s) into the file fields (two for compare) and run.
+  document.getElementById("try-sample").addEventListener("click", function () {
+    var urls = isCompare() ? data.samples.pair : data.samples.single;
+    var inputs = [document.getElementById("try-file1"), document.getElementById("try-file2")];
+    document.body.dataset.tryDone = "";
+    Promise.all(urls.map(function (url) {
+      return fetch(url, {credentials: "same-origin"}).then(function (r) {
+        if (!r.ok) { throw t.failed; }
+        return r.blob();
+      }).then(function (blob) { return new File([blob], url.split("/").pop(), {type: blob.type || "image/jpeg"}); });
+    })).then(function (files) {
+      files.forEach(function (file, i) {
+        var picked = new DataTransfer();
+        picked.items.add(file);
+        inputs[i].files = picked.files;
+      });
+      form.requestSubmit();
+    }).catch(function () { setStatus(t.failed); finish("console"); });
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -255,9 +279,11 @@
         if (answer.remaining !== undefined) { showRemaining(answer.remaining); }
         if (reply.code !== "0") {
           showError(reply.code, reply.details, summary);
-        } else if (typeof reply.result === "number") {
-          showSimilarity(reply.result, summary);
-          var colour = reply.result >= 0.5 ? GOOD : BAD;
+        } else if (isCompare()) {
+          // The console asks for the compared faces (face_fields "location"): result is {score, face_location1, 2}.
+          var score = typeof reply.result === "number" ? reply.result : reply.result.score;
+          showSimilarity(score, answer.far, summary);
+          var colour = score >= 0.5 ? GOOD : BAD;
           var ctx2 = document.getElementById("try-canvas2").getContext("2d");
           var boxes = 0;
           [ctx1, pictures[1] ? ctx2 : null].forEach(function (ctx, i) {

@@ -65,6 +65,7 @@ def console_pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
         ("alerts", "/console/alerts/?show=all"),
         ("alert-rules", f"/console/apps/{app}/alert-rules/"),
         ("tryit", f"/console/try/?app={app}"),
+        ("library", f"/console/library/?app={app}&group=staff&user=li_wei"),
         ("password", "/console/account/password/"),
         ("activity", "/console/account/activity/"),
         ("not-found", "/console/apps/999999/"),

@@ -20,6 +20,7 @@ import requests
 
 from facegate.apis import public_path
 from facegate.client import signed_headers
+from facegate.operating_points import far_band
 from tests.console.live_stack import PASSWORD, REPO, USER, Stack
 from tests.console.seed import console_pages
 from tests.console.untranslated import english_words
@@ -106,6 +107,16 @@ def run_try(page, api: str, *files: Path) -> dict:
         page.set_input_files("#try-file2", str(files[1]))
     page.evaluate("document.body.dataset.tryDone = ''")
     page.click("#try-run")
+    page.wait_for_function("document.body.dataset.tryDone !== ''", timeout=60_000)
+    assert page.evaluate("document.body.dataset.tryDone") != "console", page.locator("#try-status").inner_text()
+    return json.loads(page.locator("#try-result").text_content())
+
+
+def run_sample(page, api: str) -> dict:
+    """Run Try it on the shipped sample photo(s) with one click; returns the wire reply."""
+    page.select_option("#try-api", api)
+    page.evaluate("document.body.dataset.tryDone = ''")
+    page.click("#try-sample")
     page.wait_for_function("document.body.dataset.tryDone !== ''", timeout=60_000)
     assert page.evaluate("document.body.dataset.tryDone") != "console", page.locator("#try-status").inner_text()
     return json.loads(page.locator("#try-result").text_content())
@@ -216,7 +227,7 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     assert "acknowledged" in page.locator("tr[data-kind=quota_exhausted]").inner_text()
 
     # Try it on all five APIs, metered through the gateway.
-    for api, calls in [("attributes", 5), ("compare", 5), ("liveness", 5), ("mask", 5)]:
+    for api, calls in [("attributes", 5), ("compare", 7), ("liveness", 5), ("mask", 5)]:
         stack.admin("grant", "--app", key, "--api", api, "--calls", str(calls), "--days", "30", "--json")
     page.goto(f"{stack.url}/console/try/?app={app_id}")
     result = run_try(page, "detect", photo)
@@ -243,15 +254,31 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     masked = run_try(page, "mask", photo)
     assert masked["code"] == "0" and page.locator("#try-faces .face-card").count() >= 1
 
-    # Compare side by side: two canvases next to each other, a large similarity and its verdict.
+    # Compare side by side: two canvases next to each other, a large similarity, its verdict and the
+    # false accept rate it implies. The console asks for the compared faces (the protocol's opt-in
+    # face_fields) and boxes them: in the five-person photo, the subject, not the largest face.
     same = run_try(page, "compare", shared_dir / "data" / "photos" / "004_A.jpg",
                    shared_dir / "data" / "photos" / "005_A.jpg")
-    assert same["code"] == "0" and same["result"] >= 0.5
+    assert same["code"] == "0" and same["result"]["score"] >= 0.5
     assert "Same person" in page.locator("#try-similarity").inner_text()
+    assert page.locator("#try-far").get_attribute("data-band") == far_band(same["result"]["score"], "default")
+    assert "pairs of strangers score this high" in page.locator("#try-far").inner_text()
     assert page.evaluate("document.body.dataset.tryBoxes") == "2"  # the compared face boxed on both photos
+    crowd = run_try(page, "compare", photo, shared_dir / "data" / "photos" / "004_A.jpg")
+    box = crowd["result"]["face_location1"]
+    assert box["left"] == 435  # 000_5.jpg's subject; its largest face is at left 561
+    pixel = canvas_pixel(page, "try-canvas1", box["left"], box["top"] + box["height"] // 2)
+    assert crowd["result"]["score"] < 0.5 and page.locator("#try-far").is_hidden()  # no FAR for a rejection
+    assert all(abs(p - c) < 40 for p, c in zip(pixel, (0xDC, 0x26, 0x26))), pixel  # a red box: different people
     left, right = (page.locator(f"#try-canvas{i}").bounding_box() for i in (1, 2))
     assert right["x"] > left["x"] + left["width"] - 1 and abs(right["y"] - left["y"]) < 5
     shot(page, "09-try-it-compare")
+
+    # One click on the sample runs compare on the shipped same-person pair (both fields filled).
+    sample = run_sample(page, "compare")
+    assert sample["code"] == "0" and sample["result"]["score"] >= 0.5
+    assert page.evaluate("[1, 2].map(i => document.getElementById('try-file' + i).files[0].name)") == [
+        "astronaut.jpg", "astronaut-mirrored.jpg"]
 
     # A 5 MB photo is shrunk in the browser to under 2 MB, and succeeds.
     big = tmp_path / "big.jpg"
@@ -271,6 +298,46 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     assert "No calls left for this API" in page.locator("#try-error").inner_text()
     assert "/console/buy/?app=" in page.locator("#try-error a").get_attribute("href")
     shot(page, "10-try-it-no-quota")
+
+    # Face library, through the gateway with the app's library service code: create a group, enrol
+    # a person from one photo, search with another photo of them (found) and with a stranger
+    # (unknown). Every form redirects: reloading the search result charges nothing.
+    stack.admin("grant", "--app", key, "--api", "library", "--calls", "10", "--days", "30", "--json")
+    photos = shared_dir / "data" / "photos"
+    page.goto(f"{stack.url}/console/library/?app={app_id}")
+    assert "Calls left for the face library: 10" in page.locator("#lib-remaining").inner_text()
+    page.fill("#lib-group-id", "staff")
+    page.click("#lib-group-add button[type=submit]")
+    page.wait_for_selector("#lib-people")
+    assert "Group staff created." in page.locator(".flash").inner_text()
+    page.fill("#lib-user-id", "person_a")
+    page.fill("#lib-user-info", "front desk")
+    page.set_input_files("#lib-enrol-photo", str(photos / "004_A.jpg"))
+    page.click("#lib-enrol button[type=submit]")
+    page.wait_for_selector("#lib-faces tr[data-token]")
+    assert page.locator("#lib-people li[data-user=person_a]").count() == 1
+    shot(page, "12-library-enrolled")
+
+    def search(photo_name: str) -> None:
+        page.set_input_files("#lib-search-photo", str(photos / photo_name))
+        page.click("#lib-search-form button[type=submit]")
+        page.wait_for_selector(f"#lib-result:has-text('{photo_name}')")
+
+    search("005_A.jpg")
+    match = page.locator("#lib-matches tr[data-user=person_a]")
+    assert match.count() == 1 and float(match.locator("td").nth(2).inner_text()) > 0.65
+    assert "Calls left for the face library: 8" in page.locator("#lib-remaining").inner_text()
+    shot(page, "13-library-found")
+    page.reload()  # PRG: the result is shown again, nothing is searched or charged again
+    assert page.locator("#lib-matches tr[data-user=person_a]").count() == 1
+    assert "Calls left for the face library: 8" in page.locator("#lib-remaining").inner_text()
+    search("007_B.jpg")
+    assert page.locator("#lib-unknown").is_visible() and page.locator("#lib-matches").count() == 0
+    shot(page, "14-library-unknown")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#lib-user-delete")
+    page.wait_for_selector(".flash:has-text('person_a deleted with 1 face(s).')")
+    assert page.locator("#lib-people li[data-user=person_a]").count() == 0
 
     # Rotate the secret (confirmed in the browser's dialog): the old secret stops working, a reload
     # rotates nothing.
@@ -296,7 +363,27 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     page.wait_for_url("**/console/login/")
 
 
-def test_every_page_in_both_languages_on_desktop_and_phone(stack: Stack, browser, photo: Path):
+# Words the user typed or chose (app descriptions, library ids, file names): not the console's words.
+USER_DATA = {"door", "camera", "front", "kiosk", "staff", "li", "wei", "astronaut", "mirrored", "jpg"}
+
+
+def fill_library(page, stack: Stack, ids: dict) -> None:
+    """The seeded app's library as the pages show it: group staff, li_wei enrolled, a search result."""
+    stack.admin("grant", "--app", ids["app_key"], "--api", "library", "--calls", "5", "--days", "30", "--json")
+    samples = REPO / "static" / "console" / "samples"
+    page.goto(f"{stack.url}/console/library/?app={ids['app']}")
+    page.fill("#lib-group-id", "staff")
+    page.click("#lib-group-add button[type=submit]")
+    page.fill("#lib-user-id", "li_wei")
+    page.set_input_files("#lib-enrol-photo", str(samples / "astronaut.jpg"))
+    page.click("#lib-enrol button[type=submit]")
+    page.wait_for_selector("#lib-faces tr[data-token]")
+    page.set_input_files("#lib-search-photo", str(samples / "astronaut-mirrored.jpg"))
+    page.click("#lib-search-form button[type=submit]")
+    page.wait_for_selector("#lib-matches tr[data-user=li_wei]")
+
+
+def test_every_page_in_both_languages_on_desktop_and_phone(stack: Stack, browser):
     """Every page at 1366 and 390 px, English and Chinese: a screenshot each, no sideways scrolling,
     no English words on the Chinese pages, and on phones a folded navigation in a short header."""
     seeded = subprocess.run([sys.executable, "-m", "tests.console.seed", USER], env=stack.env, cwd=REPO,
@@ -308,6 +395,8 @@ def test_every_page_in_both_languages_on_desktop_and_phone(stack: Stack, browser
     for width in (1366, 390):
         page = new_page(browser, width)
         sign_in(page, stack)
+        if width == 1366:
+            fill_library(page, stack, ids)
         for lang in ("en", "zh-hans"):
             page.context.add_cookies([{"name": "django_language", "value": lang, "url": stack.url}])
             for name, path in pages:
@@ -317,12 +406,13 @@ def test_every_page_in_both_languages_on_desktop_and_phone(stack: Stack, browser
                 shot(page, f"page-{width}-{lang}-{name}")
                 no_sideways_scroll(page)
                 if lang == "zh-hans":
-                    words = english_words(page.content(), allowed={"door", "camera", "front", "kiosk"})  # user data
+                    words = english_words(page.content(), allowed=USER_DATA)
                     if words:
                         problems.append(f"{width} {name}: {sorted(set(words))}")
+            # The header is one short row at both widths (on phones the navigation folds).
+            assert page.locator("header.topbar").bounding_box()["height"] < 70, f"{width} {lang}"
             if width == 390:
-                # The header is one short row; the menu button unfolds the navigation.
-                assert page.locator("header.topbar").bounding_box()["height"] < 70
+                # The menu button unfolds the navigation.
                 assert not page.locator("nav a[data-nav=orders]").is_visible()
                 page.click("#nav-toggle")
                 assert page.locator("nav a[data-nav=orders]").is_visible()
@@ -330,7 +420,7 @@ def test_every_page_in_both_languages_on_desktop_and_phone(stack: Stack, browser
                 no_sideways_scroll(page)
                 # A Try it result on a phone: photo, then the face cards, still one column.
                 page.goto(f"{stack.url}/console/try/?app={ids['app']}")
-                assert run_try(page, "detect", photo)["code"] == "0"
+                assert run_sample(page, "detect")["code"] == "0"
                 no_sideways_scroll(page)
                 shot(page, f"page-{width}-{lang}-tryit-result")
         page.context.close()

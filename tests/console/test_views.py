@@ -36,7 +36,8 @@ def client_for(user) -> Client:
 def test_login_required_everywhere(users):
     anon = Client()
     for url in ["/console/", "/console/apps/", "/console/buy/", "/console/monitoring/",
-                "/console/monitoring/data/", "/console/alerts/", "/console/try/", "/console/orders/"]:
+                "/console/monitoring/data/", "/console/alerts/", "/console/try/", "/console/orders/",
+                "/console/library/"]:
         response = anon.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/console/login/"), url
 
@@ -319,3 +320,28 @@ def test_styled_404_and_open_alert_count_in_navigation(users):
     page = client.get("/console/apps/").content.decode()
     assert 'id="open-alerts"' in page and ">1</span>" in page
     assert '<strong class="remaining">5</strong> / 1,000' in page  # remaining calls, thousands separators
+
+
+def test_library_forms_redirect_refuse_bad_input_before_the_gateway_and_stay_with_the_owner(users):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    alice, bob, _ = users
+    app, _ = services.create_application(alice, "library-app")
+    pack = orders.grant_pack(app, "library", calls=5, days=30)
+    client = client_for(alice)
+    page = f"/console/library/?app={app.pk}"
+    assert client.get(page).status_code == 200
+    # A bad id and an oversize photo are refused in words, with a redirect (PRG), before any call.
+    bad = client.post(f"/console/library/{app.pk}/group-add/", {"group_id": "no spaces!"})
+    assert bad.status_code == 302 and bad["Location"].startswith("/console/library/?app=")
+    assert "Ids are 1 to 128 letters" in client.get(bad["Location"]).content.decode()
+    big = SimpleUploadedFile("big.jpg", b"\xff" * (2 * 1024 * 1024 + 1), content_type="image/jpeg")
+    refused = client.post(f"/console/library/{app.pk}/enrol/", {"group_id": "staff", "user_id": "ann", "photo": big})
+    assert refused.status_code == 302
+    assert "Photo over 2 MB (4103)" in client.get(refused["Location"]).content.decode()
+    pack.refresh_from_db()
+    assert pack.calls_used == 0
+    # Another owner's app, an unknown action and a GET to an action are refused.
+    assert client_for(bob).post(f"/console/library/{app.pk}/group-add/", {"group_id": "x"}).status_code == 404
+    assert client.post(f"/console/library/{app.pk}/nonsense/", {}).status_code == 404
+    assert client.get(f"/console/library/{app.pk}/group-add/").status_code == 405

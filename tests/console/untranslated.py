@@ -9,7 +9,8 @@ from html.parser import HTMLParser
 
 # Product, protocol and unit names that stay as they are in Chinese.
 ALLOWED = {"facegate", "AppKey", "AppSecret", "API", "APIs", "curl", "Python", "JSON", "MD5", "URL", "CNY", "ms",
-           "MB", "JPG", "PNG", "BMP", "HTTP", "Sign", "Timestamp", "English", "ConnectTimeout", "p95", "Webhook"}
+           "MB", "JPG", "PNG", "BMP", "HTTP", "Sign", "Timestamp", "English", "ConnectTimeout", "p95", "Webhook",
+           "LFW", "NASA", "ID"}
 SKIP_ELEMENTS = {"script", "style", "code", "pre"}
 SEEN_ATTRIBUTES = {"title", "placeholder", "aria-label", "data-confirm", "data-copied", "value"}
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
