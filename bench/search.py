@@ -44,7 +44,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import eval_embeddings  # noqa: E402
 from face_backend.library import index as index_module  # noqa: E402
 from face_backend.library.index import EmbeddedIndex, MilvusIndex  # noqa: E402
-from face_backend.library.service import OPERATING_POINTS  # noqa: E402
+from facegate.operating_points import OPERATING_POINTS  # noqa: E402
 
 PART = "bench/group"
 KINDS = ("enrolled", "stranger", "random")
