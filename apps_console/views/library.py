@@ -26,9 +26,10 @@ from apps_console.tryit import call_library
 from face_backend.library.store import ID_PATTERN, MAX_USER_INFO
 from facegate import errors
 from facegate.apis import LIBRARY
+from facegate.client import MAX_IMAGE_BYTES
 from gateway.models import Application
 
-MAX_PHOTO_BYTES = 2 * 1024 * 1024  # the API's limit on one decoded photo
+MAX_PHOTO_BYTES = MAX_IMAGE_BYTES  # the API's limit on one decoded photo; the page shrinks photos to fit
 MAX_SEARCH_GROUPS = 10  # the library searches at most this many groups at once
 LIST_LENGTH = 1000  # groups and people shown on one page
 SEARCH_SESSION_KEY = "library_search"
@@ -65,7 +66,8 @@ def library_page(request: HttpRequest) -> HttpResponse:
     group, user = request.GET.get("group", ""), request.GET.get("user", "")
     # "person_id", not "user": the templates' `user` is the signed-in account.
     context: dict[str, Any] = {"apps": apps, "app": app, "group": group, "person_id": user,
-                               "max_user_info": MAX_USER_INFO, "max_groups": MAX_SEARCH_GROUPS}
+                               "max_user_info": MAX_USER_INFO, "max_groups": MAX_SEARCH_GROUPS,
+                               "max_bytes": MAX_PHOTO_BYTES}
     if app is not None:
         context["remaining"] = next(s.remaining for s in app_overview(app) if s.api == LIBRARY)
         listed = _call(request, app, "group/list", {"length": LIST_LENGTH})

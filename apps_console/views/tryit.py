@@ -21,11 +21,11 @@ from apps_console.overview import app_overview
 from apps_console.tryit import call_through_gateway
 from facegate import errors
 from facegate.apis import IMAGE_APIS
-from facegate.client import SAME_PERSON_THRESHOLD
+from facegate.client import MAX_IMAGE_BYTES, SAME_PERSON_THRESHOLD
 from facegate.operating_points import far_band
 
-# The API's documented limit on one photo, in decoded bytes; the page shrinks photos to fit it.
-MAX_PHOTO_BYTES = 2 * 1024 * 1024
+# The API's documented limit on one photo (decoded bytes, facegate.client's); the page shrinks to fit it.
+MAX_PHOTO_BYTES = MAX_IMAGE_BYTES
 
 
 def _remaining(app) -> dict[str, int]:

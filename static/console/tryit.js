@@ -16,7 +16,6 @@
   function fill(text, args) {
     return text.replace(/%\((\w+)\)s/g, function (_m, key) { return args[key]; });
   }
-  function sizeText(bytes) { return (bytes / 1048576).toFixed(1) + " MB"; }
   function isCompare() { return apiSelect.value === "compare"; }
   function setStatus(text) { statusLine.textContent = text || ""; }
 
@@ -48,38 +47,10 @@
   appSelect.addEventListener("change", function () { showRemaining(); });
   layout();
 
-  function loadImage(src) {
-    return new Promise(function (resolve) {
-      var img = new Image();
-      img.onload = function () { resolve(img); };
-      img.onerror = function () { resolve(null); };
-      img.src = src;
-    });
-  }
-  function readDataUrl(file) {
-    return new Promise(function (resolve, reject) {
-      var reader = new FileReader();
-      reader.onload = function () { resolve(reader.result); };
-      reader.onerror = reject;
-      reader.readAsDataURL(file);
-    });
-  }
-  function base64Bytes(dataUrl) { return Math.floor(dataUrl.split(",", 2)[1].length / 4) * 3; }
-
-  // Redraw smaller (and as JPEG) until the photo fits; the face stays large enough to be found.
-  function shrink(img) {
-    var scale = Math.min(1, 3000 / Math.max(img.naturalWidth, img.naturalHeight));
-    var quality = 0.9, canvas = document.createElement("canvas"), url;
-    for (var i = 0; i < 12; i++) {
-      canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
-      canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
-      canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
-      url = canvas.toDataURL("image/jpeg", quality);
-      if (base64Bytes(url) <= data.maxBytes) { return url; }
-      if (quality > 0.75) { quality -= 0.1; } else { scale *= 0.8; }
-    }
-    return url;
-  }
+  var photos = window.facegatePhotos;
+  var loadImage = photos.loadImage, readDataUrl = photos.readDataUrl, base64Bytes = photos.base64Bytes;
+  var sizeText = photos.sizeText;
+  function shrink(img) { return photos.shrink(img, data.maxBytes); }
 
   // {dataUrl, img, note} for a chosen file; an error message (string) when it cannot be used.
   function preparePhoto(input, n) {

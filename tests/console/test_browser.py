@@ -1,8 +1,10 @@
 """The console in a real headless Chromium (Debian's) against a real `facegate serve`: sign in, create
 an app (a reload creates no second one and shows the secret no more), buy a pack, call detect with the
 shown credentials (Python requests and the page's own curl example), see it in monitoring, trigger and
-acknowledge an alert, "Try it" on all five APIs (compare side by side, a 5 MB photo shrunk in the
-browser), rotate (a reload rotates nothing), switch to Chinese and sign out. Then every page in both
+acknowledge an alert, "Try it" on all five APIs (compare side by side with the compared faces boxed
+and the false accept rate, the sample photo in one click, a 5 MB photo shrunk in the browser), the
+face library (enrol from a shrunk 5 MB photo, search: found with another photo, a stranger unknown,
+delete), rotate (a reload rotates nothing), switch to Chinese and sign out. Then every page in both
 languages at 1366 and 390 px: no sideways scrolling, no English words left on Chinese pages.
 Screenshots of each step go to test-artifacts/screenshots/."""
 from __future__ import annotations
@@ -264,6 +266,7 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     assert page.locator("#try-far").get_attribute("data-band") == far_band(same["result"]["score"], "default")
     assert "pairs of strangers score this high" in page.locator("#try-far").inner_text()
     assert page.evaluate("document.body.dataset.tryBoxes") == "2"  # the compared face boxed on both photos
+    shot(page, "09-try-it-compare")
     crowd = run_try(page, "compare", photo, shared_dir / "data" / "photos" / "004_A.jpg")
     box = crowd["result"]["face_location1"]
     assert box["left"] == 435  # 000_5.jpg's subject; its largest face is at left 561
@@ -272,7 +275,7 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     assert all(abs(p - c) < 40 for p, c in zip(pixel, (0xDC, 0x26, 0x26))), pixel  # a red box: different people
     left, right = (page.locator(f"#try-canvas{i}").bounding_box() for i in (1, 2))
     assert right["x"] > left["x"] + left["width"] - 1 and abs(right["y"] - left["y"]) < 5
-    shot(page, "09-try-it-compare")
+    shot(page, "09-try-it-compare-subject")
 
     # One click on the sample runs compare on the shipped same-person pair (both fields filled).
     sample = run_sample(page, "compare")
@@ -312,7 +315,7 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     assert "Group staff created." in page.locator(".flash").inner_text()
     page.fill("#lib-user-id", "person_a")
     page.fill("#lib-user-info", "front desk")
-    page.set_input_files("#lib-enrol-photo", str(photos / "004_A.jpg"))
+    page.set_input_files("#lib-enrol-photo", str(big))  # 5 MB of 001_A.jpg: shrunk in the browser first
     page.click("#lib-enrol button[type=submit]")
     page.wait_for_selector("#lib-faces tr[data-token]")
     assert page.locator("#lib-people li[data-user=person_a]").count() == 1
