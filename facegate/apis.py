@@ -1,6 +1,7 @@
 """The face APIs of the compatible wire protocol: names, vendor paths, body fields, library operations."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -41,6 +42,12 @@ LIBRARY_OPS: dict[str, int | str] = {
 # Library settings only the operator sets (`facegate admin library-settings`): a signed
 # `app/settings` naming one is refused (4102). The app's own storage limit is the operator's to grant.
 OPERATOR_LIBRARY_SETTINGS = ("face_limit",)
+# Library identifiers and limits of the protocol (the backend enforces them; the schema and the console
+# state them). group_id / user_id: letters, digits, underscore.
+ID_PATTERN_TEXT = r"^[A-Za-z0-9_]{1,128}$"
+ID_PATTERN = re.compile(ID_PATTERN_TEXT)
+MAX_USER_INFO = 256  # characters
+MAX_GROUPS_PER_SEARCH = 10
 # Batch sizes of the protocol: pairs of one batch compare, items of one batch enrolment.
 MAX_COMPARE_PAIRS = 32
 MAX_BATCH_ITEMS = 100

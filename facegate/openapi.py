@@ -12,14 +12,14 @@ from typing import Any
 
 from facegate import errors
 from facegate.apis import (
-    APIS, GATEWAY_PREFIX, IMAGE_APIS, LIBRARY, LIBRARY_OPS, MAX_BATCH_ITEMS, MAX_COMPARE_PAIRS,
+    APIS, GATEWAY_PREFIX, ID_PATTERN_TEXT, IMAGE_APIS, LIBRARY, LIBRARY_OPS, MAX_BATCH_ITEMS, MAX_COMPARE_PAIRS,
+    MAX_USER_INFO,
     ApiSpec,
 )
 from facegate.operating_points import OPERATING_POINT_NAMES
 
 OPENAPI_VERSION = "3.1.0"
 LANGUAGES = ("en", "zh-hans")
-MAX_IMAGE_BYTES = 2 * 1024 * 1024  # decoded bytes per image (face_backend/vision/image_io.py)
 SAME_PERSON_THRESHOLD = 0.5
 
 # Longer meanings than the wire messages of facegate.errors.MESSAGES, in both languages.
@@ -300,7 +300,7 @@ def _post(operation_id: str, summary: str, description: str, tag: str, request: 
 def _library_operations(lang: str) -> dict[str, dict[str, Any]]:
     """One path per face library operation (facegate.apis.LIBRARY_OPS)."""
     t = partial(_text, lang)
-    ident = {"type": "string", "pattern": "^[A-Za-z0-9_]{1,128}$"}
+    ident = {"type": "string", "pattern": ID_PATTERN_TEXT}
     image = {"$ref": "#/components/schemas/ImageBase64"}
     location = {"type": "object", "properties": {k: {"type": "integer"} for k in ("top", "left", "width", "height")}}
     user = {"type": "object", "properties": {"group_id": ident, "user_id": ident, "user_info": {"type": "string"},
@@ -309,7 +309,7 @@ def _library_operations(lang: str) -> dict[str, dict[str, Any]]:
         "Users whose similarity reaches the app's operating point, best first; empty means unknown.",
         "相似度达到应用工作点的用户，按相似度从高到低；为空表示未知人员。")}
     add = {"type": "object", "required": ["group_id", "user_id", "imageContent"],
-           "properties": {"group_id": ident, "user_id": ident, "user_info": {"type": "string", "maxLength": 256},
+           "properties": {"group_id": ident, "user_id": ident, "user_info": {"type": "string", "maxLength": MAX_USER_INFO},
                           "imageContent": image}}
     search = {"type": "object", "required": ["imageContent", "group_id_list"], "properties": {
         "imageContent": image, "group_id_list": {"type": "string", "description": t(

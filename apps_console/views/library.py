@@ -23,14 +23,12 @@ from apps_console.access import get_app, visible_apps
 from apps_console.labels import NEXT_STEPS, code_label, local_time
 from apps_console.overview import app_overview
 from apps_console.tryit import call_library
-from face_backend.library.store import ID_PATTERN, MAX_USER_INFO
 from facegate import errors
-from facegate.apis import LIBRARY
+from facegate.apis import ID_PATTERN, LIBRARY, MAX_GROUPS_PER_SEARCH, MAX_USER_INFO
 from facegate.client import MAX_IMAGE_BYTES
 from gateway.models import Application
 
 MAX_PHOTO_BYTES = MAX_IMAGE_BYTES  # the API's limit on one decoded photo; the page shrinks photos to fit
-MAX_SEARCH_GROUPS = 10  # the library searches at most this many groups at once
 LIST_LENGTH = 1000  # groups and people shown on one page
 SEARCH_SESSION_KEY = "library_search"
 
@@ -66,7 +64,7 @@ def library_page(request: HttpRequest) -> HttpResponse:
     group, user = request.GET.get("group", ""), request.GET.get("user", "")
     # "person_id", not "user": the templates' `user` is the signed-in account.
     context: dict[str, Any] = {"apps": apps, "app": app, "group": group, "person_id": user,
-                               "max_user_info": MAX_USER_INFO, "max_groups": MAX_SEARCH_GROUPS,
+                               "max_user_info": MAX_USER_INFO, "max_groups": MAX_GROUPS_PER_SEARCH,
                                "max_bytes": MAX_PHOTO_BYTES}
     if app is not None:
         context["remaining"] = next(s.remaining for s in app_overview(app) if s.api == LIBRARY)
@@ -152,7 +150,7 @@ def _delete_face(request: HttpRequest, app: Application) -> str:
 
 
 def _search(request: HttpRequest, app: Application) -> str:
-    groups = [g for g in request.POST.getlist("group_id") if ID_PATTERN.match(g)][:MAX_SEARCH_GROUPS]
+    groups = [g for g in request.POST.getlist("group_id") if ID_PATTERN.match(g)][:MAX_GROUPS_PER_SEARCH]
     if not groups:
         messages.error(request, _("Choose at least one group to search."))
         return _page_url(app)

@@ -36,14 +36,14 @@ from typing import Any, Callable
 import numpy as np
 
 from facegate import errors
-from facegate.apis import MAX_BATCH_ITEMS
+from facegate.apis import ID_PATTERN, MAX_BATCH_ITEMS, MAX_GROUPS_PER_SEARCH, MAX_USER_INFO
 from facegate.config import env_int
 from facegate.errors import WireError
 # The measured operating points (cosine per FAR, per pack) are shared with the console's FAR line.
 from facegate.operating_points import DEFAULT_OPERATING_POINT, OPERATING_POINT_NAMES, OPERATING_POINTS
 from face_backend.library.index import EmbeddedIndex, MilvusIndex, VectorIndex
 from face_backend.library.store import (
-    APP_PATTERN, ID_PATTERN, MAX_USER_INFO, AlreadyExists, AppSettings, LibraryStore, LimitReached, NotFound,
+    APP_PATTERN, AlreadyExists, AppSettings, LibraryStore, LimitReached, NotFound,
     new_face_token, partition_key,
 )
 from face_backend.library.sync import IndexSync
@@ -56,7 +56,6 @@ log = logging.getLogger("face_backend.library")
 DEFAULT_FACE_LIMIT = 100_000  # faces per app unless app/settings says otherwise
 EMBEDDING_DIMS = {"default": 128, "insightface": 512}
 MAX_BATCH = MAX_BATCH_ITEMS
-MAX_GROUPS_PER_SEARCH = 10
 MAX_USER_NUM = 50
 MAX_FACE_NUM = 10
 

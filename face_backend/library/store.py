@@ -21,9 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,128}$")  # group_id and user_id: letters, digits, underscore
 APP_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-MAX_USER_INFO = 256  # characters
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS apps (

@@ -132,3 +132,10 @@ def test_read_timeout_is_raised_without_a_retry(photos: Path):
         with pytest.raises(TransportError) as failed:
             client.detect(photos / "009_C.jpg")
     assert "ReadTimeout" in failed.value.details and len(session.signs) == 1
+
+
+def test_the_sdk_states_the_engines_image_limit():
+    """The SDK (standalone: it imports no backend code) and the console's shrinking follow this number."""
+    from face_backend.vision.limits import MAX_IMAGE_BYTES as engine_limit
+    from facegate.client import MAX_IMAGE_BYTES as sdk_limit
+    assert sdk_limit == engine_limit
