@@ -16,7 +16,7 @@ Prints a markdown table per operating point: rank-1 identification rate (the rig
 and above the point), wrong person answered, strangers answered "unknown", and call latencies.
 
 usage: nice -n 10 .venv/bin/python bench/identification.py [--limit IDENTITIES] [--one-photo] [--threads 2]
-                                                           [--verify 40]
+                                                           [--verify 40] [--milvus]
 """
 from __future__ import annotations
 
@@ -106,6 +106,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="concurrent signed clients")
     parser.add_argument("--verify", type=int, default=40, help="probes and strangers re-searched at 1e-4")
     parser.add_argument("--one-photo", action="store_true", help="one probe per identity, one photo per stranger")
+    parser.add_argument("--milvus", action="store_true", help="the library's vectors in milvus-lite (a file in the "
+                                                              "data dir, FACEGATE_MILVUS_URI), not the embedded index")
     args = parser.parse_args()
 
     enrolled, strangers = identities(args.limit)
@@ -113,6 +115,8 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "FACEGATE_BACKEND_URLS",
                                                              "FACEGATE_BACKEND_TOKEN", "FACEGATE_MILVUS_URI")}
     env.update(FACEGATE_DATA_DIR=str(data), FACEGATE_DEFAULT_RATE_LIMIT="1000")
+    if args.milvus:
+        env["FACEGATE_MILVUS_URI"] = str(data / "milvus.db")
     port = free_port()
     started = time.time()
     proc = start_serve(env, data / "serve.log", port, free_port(), timeout=300)
@@ -161,7 +165,8 @@ def main() -> int:
     no_face = sum(isinstance(r, FacegateError) for r in probes.values())
     print(f"## Face library identification over HTTP ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))})\n")
     print(f"{platform.machine()}, {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-          f"at the end; `facegate serve` (2 gateway workers), {args.threads} signed clients.")
+          f"at the end; `facegate serve` (2 gateway workers), {args.threads} signed clients; "
+          f"index: {'milvus-lite' if args.milvus else 'embedded'}.")
     print(f"Gallery: {len(in_gallery)} LFW identities, one photo each ({len(failed)} not enrolled: "
           f"{sorted(set(failed.values()))}); probes: {len(probes)} other photos of them; strangers: "
           f"{len(answered)} photos of {len(strangers)} identities never enrolled "
