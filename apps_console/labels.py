@@ -163,11 +163,20 @@ AUDIT_ACTIONS = {
     "secret_rotated": gettext_lazy("AppSecret rotated"),
     "app_disabled": gettext_lazy("App disabled"),
     "app_enabled": gettext_lazy("App enabled"),
+    "app_deleted": gettext_lazy("App deleted"),
+    "library_settings": gettext_lazy("Face library settings changed"),
     "order_paid": gettext_lazy("Order paid"),
     "order_cancelled": gettext_lazy("Order cancelled"),
     "pack_granted": gettext_lazy("Pack granted"),
     "rule_changed": gettext_lazy("Alert rule changed"),
     "password_changed": gettext_lazy("Password changed"),
+}
+
+
+LIBRARY_SETTING_NAMES = {
+    "face_limit": gettext_lazy("face limit"),
+    "operating_point": gettext_lazy("operating point (FAR)"),
+    "store_photos": gettext_lazy("keep photos"),
 }
 
 
@@ -178,6 +187,8 @@ def audit_text(action: str, details: dict[str, Any]) -> str:
         if action in ("order_paid", "order_cancelled"):
             return _("Order #%(order)s · %(amount)s %(currency)s") % {
                 "order": d["order"], "amount": money(d["amount"]), "currency": d["currency"]}
+        if action == "library_settings":
+            return " · ".join(f"{LIBRARY_SETTING_NAMES.get(name, name)}: {value}" for name, value in sorted(d.items()))
         if action == "pack_granted":
             return _("%(api)s: %(calls)s calls for %(days)s days") % {
                 "api": api_title(d["api"]), "calls": thousands(d["calls"]), "days": thousands(d["days"])}

@@ -16,6 +16,7 @@ urlpatterns = [
     path("apps/<int:app_id>/", apps.app_detail, name="app-detail"),
     path("apps/<int:app_id>/rotate/", apps.app_rotate, name="app-rotate"),
     path("apps/<int:app_id>/status/", apps.app_status, name="app-status"),
+    path("apps/<int:app_id>/delete/", apps.app_delete, name="app-delete"),
     path("apps/<int:app_id>/alert-rules/", alerts.alert_rules, name="alert-rules"),
     path("buy/", buy.buy, name="buy"),
     path("orders/", buy.order_list, name="orders"),

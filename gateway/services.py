@@ -50,6 +50,8 @@ def create_application(owner, name: str, description: str = "", actor=None) -> t
 
 def rotate_secret(app: Application, actor=None) -> str:
     """Replace the AppSecret; the old one stops working at once. Returns the new plain secret."""
+    if app.status == Application.Status.DELETED:
+        raise ValidationError("A deleted application keeps no secret.", code="deleted")
     secret = app.set_new_secret()
     app.secret_rotated_at = timezone.now()
     with transaction.atomic():

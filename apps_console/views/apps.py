@@ -24,6 +24,7 @@ from apps_console.overview import app_overview
 from billing import quota
 from facegate.apis import LIBRARY, public_path
 from gateway import services
+from gateway.library_admin import purge_deleted_apps
 from gateway.models import Application
 
 
@@ -86,7 +87,10 @@ def app_detail(request: HttpRequest, app_id: int) -> HttpResponse:
 @require_POST
 def app_rotate(request: HttpRequest, app_id: int) -> HttpResponse:
     app = get_app(request.user, app_id)
-    services.rotate_secret(app, actor=request.user)
+    try:
+        services.rotate_secret(app, actor=request.user)
+    except ValidationError:
+        return _refused_on_deleted(request, app)
     return _reveal_redirect(request, app, "rotated")
 
 
@@ -95,7 +99,29 @@ def app_rotate(request: HttpRequest, app_id: int) -> HttpResponse:
 def app_status(request: HttpRequest, app_id: int) -> HttpResponse:
     app = get_app(request.user, app_id)
     active = request.POST.get("active") == "1"
-    services.set_status(app, active, actor=request.user)
+    try:
+        services.set_status(app, active, actor=request.user)
+    except ValidationError:
+        return _refused_on_deleted(request, app)
     messages.success(request, _("The app is enabled.") if active else
                      _("The app is disabled: every call now gets 4002."))
+    return redirect("console:app-detail", app_id=app.pk)
+
+
+@login_required
+@require_POST
+def app_delete(request: HttpRequest, app_id: int) -> HttpResponse:
+    """Delete for good (gateway.services.delete_application). The face library is erased now when the
+    backend answers, else by the housekeeping task that retries until it does."""
+    app = get_app(request.user, app_id)
+    services.delete_application(app, actor=request.user)
+    pending = purge_deleted_apps()[1]
+    messages.success(request, _("The app is deleted: its keys no longer work and its face library is erased.")
+                     if not pending else
+                     _("The app is deleted: its keys no longer work. Its face library will be erased as soon as the face backend answers."))
+    return redirect("console:app-detail", app_id=app.pk)
+
+
+def _refused_on_deleted(request: HttpRequest, app: Application) -> HttpResponse:
+    messages.error(request, _("This app is deleted: it cannot be enabled again and its secret cannot be rotated."))
     return redirect("console:app-detail", app_id=app.pk)

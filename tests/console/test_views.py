@@ -345,3 +345,26 @@ def test_library_forms_redirect_refuse_bad_input_before_the_gateway_and_stay_wit
     assert client_for(bob).post(f"/console/library/{app.pk}/group-add/", {"group_id": "x"}).status_code == 404
     assert client.post(f"/console/library/{app.pk}/nonsense/", {}).status_code == 404
     assert client.get(f"/console/library/{app.pk}/group-add/").status_code == 405
+
+
+def test_delete_app_for_good_from_the_console(users):
+    """Delete kills the keys, queues the library purge (no backend runs here, so it stays pending) and
+    leaves a page that offers no way back: enable and rotate are refused in words, never a 500."""
+    from gateway.models import Application, LibraryPurge
+    alice, bob = users[0], users[1]
+    app, _ = services.create_application(alice, "delete-me")
+    assert client_for(bob).post(f"/console/apps/{app.pk}/delete/").status_code == 404
+    client = client_for(alice)
+    response = client.post(f"/console/apps/{app.pk}/delete/", follow=True)
+    app.refresh_from_db()
+    assert app.status == Application.Status.DELETED and LibraryPurge.objects.filter(application=app).exists()
+    page = response.content.decode()
+    assert "The app is deleted" in page and 'id="delete-app"' not in page and 'id="rotate"' not in page
+    secret_before = app.app_secret_encrypted
+    for url, data in ((f"/console/apps/{app.pk}/status/", {"active": "1"}), (f"/console/apps/{app.pk}/rotate/", {})):
+        response = client.post(url, data, follow=True)
+        assert response.status_code == 200 and "cannot be enabled again" in response.content.decode()
+    app.refresh_from_db()
+    assert app.status == Application.Status.DELETED and app.app_secret_encrypted == secret_before
+    assert ">deleted</span>" in client.get("/console/apps/").content.decode()
+    assert "App deleted" in client.get("/console/account/activity/").content.decode()
