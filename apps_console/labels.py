@@ -83,6 +83,18 @@ def far_text(band: str) -> str:
     return str(FAR_TEXTS[band])
 
 
+# A library operating point (facegate.operating_points.OPERATING_POINT_NAMES), in words.
+OPERATING_POINT_WORDS = {
+    "1e-3": gettext_lazy("1 in 1,000 strangers (finds more of the enrolled)"),
+    "1e-4": gettext_lazy("1 in 10,000 strangers (default)"),
+    "1e-5": gettext_lazy("1 in 100,000 strangers (strictest)"),
+}
+
+
+def far_words(point: str) -> str:
+    return str(OPERATING_POINT_WORDS[point])
+
+
 def lang_is_zh() -> bool:
     return (get_language() or "").startswith("zh")
 

@@ -20,12 +20,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps_console.access import get_app, visible_apps
-from apps_console.labels import NEXT_STEPS, code_label, local_time
+from apps_console.labels import NEXT_STEPS, code_label, far_words, local_time
 from apps_console.overview import app_overview
 from apps_console.tryit import call_library
 from facegate import errors
 from facegate.apis import ID_PATTERN, LIBRARY, MAX_GROUPS_PER_SEARCH, MAX_USER_INFO
 from facegate.client import MAX_IMAGE_BYTES
+from facegate.operating_points import OPERATING_POINT_NAMES
 from gateway.models import Application
 
 MAX_PHOTO_BYTES = MAX_IMAGE_BYTES  # the API's limit on one decoded photo; the page shrinks photos to fit
@@ -78,6 +79,8 @@ def library_page(request: HttpRequest) -> HttpResponse:
                 for face in (person or {}).get("face_list", []):
                     face["enrolled"] = local_time(f"{face['ctime']}+00:00")  # the library answers in UTC
                 context["person"] = person
+        context["settings"] = _call(request, app, "app/settings", {})
+        context["operating_points"] = [(name, far_words(name)) for name in OPERATING_POINT_NAMES]
         search = request.session.get(SEARCH_SESSION_KEY)
         if search and search.get("app") == app.pk:
             context["search"] = search
@@ -164,9 +167,20 @@ def _search(request: HttpRequest, app: Application) -> str:
     return _page_url(app, request.POST.get("group", ""), request.POST.get("user", ""))
 
 
+def _settings(request: HttpRequest, app: Application) -> str:
+    point = request.POST.get("operating_point", "")
+    if point not in OPERATING_POINT_NAMES:
+        messages.error(request, _("Choose one of the listed operating points."))
+    elif _call(request, app, "app/settings", {"operating_point": point,
+                                              "store_photos": request.POST.get("store_photos") == "on"}) is not None:
+        messages.success(request, _("Library settings saved."))
+    return _page_url(app, request.POST.get("group", ""), request.POST.get("user", ""))
+
+
 ACTIONS: dict[str, Callable[[HttpRequest, Application], str]] = {
     "group-add": _add_group, "group-delete": _delete_group, "enrol": _enrol,
     "user-delete": _delete_user, "face-delete": _delete_face, "search": _search,
+    "settings": _settings,
 }
 
 

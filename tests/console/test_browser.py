@@ -337,6 +337,13 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     search("007_B.jpg")
     assert page.locator("#lib-unknown").is_visible() and page.locator("#lib-matches").count() == 0
     shot(page, "14-library-unknown")
+    # The app's operating point, chosen on the page (a free, signed app/settings call).
+    assert page.locator("#lib-face-count").inner_text().startswith("1 of ")
+    page.select_option("#lib-operating-point", "1e-5")
+    page.click("#lib-settings-form button[type=submit]")
+    page.wait_for_selector(".flash:has-text('Library settings saved.')")
+    assert page.locator("#lib-operating-point").input_value() == "1e-5"
+    assert "similarity 0.761 up" in page.locator("#lib-settings").inner_text()
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#lib-user-delete")
     page.wait_for_selector(".flash:has-text('person_a deleted with 1 face(s).')")
