@@ -8,7 +8,7 @@ writers one at a time with BEGIN IMMEDIATE), and a CHECK constraint refuses an o
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from django.db import connection, transaction
 from django.db.models import F, Sum
@@ -23,8 +23,9 @@ from gateway.models import Application
 # The hot path (every metered call) is written as SQL: one statement to reserve and one to settle on
 # PostgreSQL (data-modifying CTEs), two inside one BEGIN IMMEDIATE transaction on SQLite (which has
 # none; its statements are in-process calls, not network round trips). The ORM loop in reserve() is
-# the fallback for the rare race below. Tests pin the statement counts (tests/billing).
+# the fallback for the rare race below. tests/gateway/test_gw_statements.py pins the statements.
 _PACKS, _CHARGES = ResourcePack._meta.db_table, Charge._meta.db_table
+T = TypeVar("T")
 _SETTLE = (f"UPDATE {_CHARGES} SET status = %s, result_code = %s, settled_at = %s, units = %s "
            f"WHERE id = %s AND status = %s")
 
@@ -44,7 +45,7 @@ def _count(sql: str, params: list) -> int:
         return cursor.rowcount
 
 
-def _one_statement(run, *args):  # type: ignore[no-untyped-def]
+def _one_statement(run: Callable[..., T], *args: Any) -> T:
     """run(*args) alone (autocommit), or under a savepoint inside a caller's transaction, so that a
     failing statement leaves that transaction usable."""
     if connection.in_atomic_block:

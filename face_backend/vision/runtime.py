@@ -1,6 +1,7 @@
 """onnxruntime sessions, values built once per process, and the base class of every model."""
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Callable, Generic, TypeVar
@@ -8,6 +9,9 @@ from typing import Callable, Generic, TypeVar
 import onnxruntime as ort
 
 from face_backend import config, model_store
+from face_backend.vision.onnx_graph import weights_not_inputs
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -33,7 +37,14 @@ def session(path: Path) -> ort.InferenceSession:
     # threads (and processes) on the same cores the spinning took the CPU the other requests needed:
     # a YuNet run cost 15 ms of CPU instead of 6.5, an SFace embedding 50 instead of 26 (DECISIONS.md).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), sess_options=options, providers=providers())
+    raw = path.read_bytes()
+    try:
+        model = weights_not_inputs(raw)
+    except (ValueError, IndexError):  # not the protobuf layout expected: load the file as it is
+        log.warning("could not read the graph of %s; weights stay graph inputs", path.name)
+        model = raw
+    # The path when nothing changed (a model could name external data files relative to it).
+    return ort.InferenceSession(str(path) if model is raw else model, sess_options=options, providers=providers())
 
 
 class Once(Generic[T]):

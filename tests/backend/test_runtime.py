@@ -1,6 +1,7 @@
 """onnxruntime sessions: the execution provider (GPU by one setting) and the thread behaviour."""
 from __future__ import annotations
 
+import numpy as np
 import onnxruntime as ort
 import pytest
 
@@ -34,3 +35,16 @@ def test_sessions_do_not_spin_waiting_for_work(fresh_config):
     """Spinning intra-op threads took the cores other requests needed (docs/DECISIONS.md)."""
     session = runtime.session(model_store.resolve("yunet"))
     assert session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_weights_listed_as_inputs_become_constants_with_the_same_outputs(fresh_config):
+    """SFace's ONNX lists its weights as graph inputs, which keeps onnxruntime from folding them
+    (face_backend/vision/onnx_graph.py); our session has none to override and answers the same."""
+    path = model_store.resolve("sface")
+    shipped = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ours = runtime.session(path)
+    assert len(shipped.get_overridable_initializers()) > 100 and ours.get_overridable_initializers() == []
+    face = {"data": np.random.default_rng(0).uniform(0, 255, (1, 3, 112, 112)).astype(np.float32)}
+    assert np.allclose(shipped.run(None, face)[0], ours.run(None, face)[0], atol=1e-4)
+    detector = model_store.resolve("yunet")  # nothing to change: loaded from its path as it is
+    assert runtime.session(detector).get_overridable_initializers() == []
