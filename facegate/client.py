@@ -93,7 +93,7 @@ class Face:
     # liveness: the wire label (活体人脸 / 非活体人脸 / 人脸清晰度较差，无法判断) and the live probability
     liveness_label: str | None = None
     liveness_score: float | None = None
-    # mask: "wearing" / "not_wearing" and the probability that a mask is worn
+    # mask: "wearing" / "not_wearing" / "incorrect" (nose or mouth uncovered) and the probability that a mask is worn
     mask: str | None = None
     mask_score: float | None = None
 

@@ -167,10 +167,13 @@ def _result_schema(api: str, lang: str) -> dict[str, Any]:
                                "description": t("Probability that the face is live.", "活体概率。")},
         },
         "mask": {
-            "mask": {"type": "string", "enum": ["wearing", "not_wearing"]},
+            "mask": {"type": "string", "enum": ["wearing", "not_wearing", "incorrect"],
+                     "description": t("Mask worn covering nose and mouth / no mask / mask worn with the nose "
+                                      "or the mouth uncovered.",
+                                      "正确佩戴口罩（遮住口鼻）/ 未佩戴口罩 / 口罩佩戴不正确（露出鼻子或嘴）。")},
             "mask_score": {"type": "number", "minimum": 0, "maximum": 1,
-                           "description": t("Probability that a mask is worn (whatever the label).",
-                                            "佩戴口罩的概率（与标签无关）。")},
+                           "description": t("Probability that a mask is worn, correctly or not (whatever the label).",
+                                            "佩戴口罩（无论是否正确）的概率（与标签无关）。")},
         },
     }[api]
     face["properties"].update(extra)

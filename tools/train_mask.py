@@ -1,22 +1,34 @@
-"""Train facegate's mask head: logistic regression on HOG + colour features of aligned faces.
+"""Train facegate's mask head: 3 classes (no mask / worn correctly / worn incorrectly), one hidden layer.
 
 Offline tool (never run by the product or the tests):
 
     .venv/bin/python tools/train_mask.py [--data ../shared/data/mask]
 
-Data: <data>/with_mask/*.jpg (label 1) and <data>/without_mask/*.jpg (label 0), real face photos.
+Data, all of it ours to train on: <data>/with_mask/*.jpg (real masks, "correct") and
+<data>/without_mask/*.jpg (real faces, "no mask"), plus synthetic masks drawn onto the training
+split's unmasked faces by tools/mask_synth.py: one worn correctly and two worn incorrectly (below
+the nose; below the nose or below the mouth) per face, placed with the detector's landmarks, and
+the same faces cut off just under the nose or mouth, labelled "no mask" (tight crops must not read
+as a dark mask: mask_synth.cut_below).
+The mask textures come from the insightface 2.1 wheel (`pip download --no-deps`, read as a zip;
+fetched into .cache/ on the first run). No evaluation set (MaskedFace-Net) is used here.
+
 Features use exactly the product's path (face_backend.vision.mask): YuNet detector → largest face →
-align_face 112×112 → mask_features (HOG + Lab colour statistics). When the detector finds no face (masks hide the mouth and
-nose that YuNet relies on), the whole photo stands in for the face: a pseudo-face whose landmarks
-are the alignment template stretched over the image, so align_face maps the photo onto 112×112.
-Split: stratified 80/20 with a fixed seed; the head is trained by full-batch gradient descent
-on the 80% (plus mirror images) and evaluated on the untouched 20%. Writes face_backend/models/mask_head.npz and the evaluation
-report face_backend/models/mask_head_eval.txt (also printed).
+align_face 112×112 → mask_features. When the detector finds no face in a real photo (masks hide
+the mouth and nose that YuNet relies on), the whole photo stands in for the face: a pseudo-face
+whose landmarks are the alignment template stretched over the image. A synthetic photo whose face
+is no longer found is dropped (the product would answer "no face" for it).
+Split: stratified 80/20 of the real photos with a fixed seed; synthetic faces made from a
+validation photo stay in validation. The head (128 ReLU units, softmax) is trained by full-batch
+Adam on the training part (plus mirror images) and evaluated on the untouched rest.
+Writes face_backend/models/mask_head.npz and the report face_backend/models/mask_head_eval.txt.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,19 +38,32 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tools"))
 
-from face_backend.model_store import MODELS_DIR  # noqa: E402
+from face_backend.model_store import MANIFEST_PATH, MODELS_DIR  # noqa: E402
 from face_backend.vision.align import ARCFACE_112, align_face  # noqa: E402
 from face_backend.vision.detector import YuNetDetector  # noqa: E402
-from face_backend.vision.mask import MaskHead, mask_features  # noqa: E402
-from face_backend.vision.types import Face  # noqa: E402
+from face_backend.vision.mask import (  # noqa: E402
+    CLASSES as HEAD_CLASSES, HEAD_MODEL, INCORRECT_MARGIN, MaskHead, decide, mask_features)
+from face_backend.vision.types import Face, MaskState  # noqa: E402
+from mask_synth import cut_below, draw_mask, load_textures  # noqa: E402
 
 SEED = 20240601
 VAL_FRACTION = 0.2
-STEPS = 3000
-LEARNING_RATE = 0.5
-L2 = 3e-2
-CLASSES = ("without_mask", "with_mask")  # label 0, label 1
+HIDDEN = 128
+STEPS = 300
+LEARNING_RATE = 1e-3
+L2 = 1e-3
+# The synthetic faces together weigh half as much as the real photos: at equal weight the head
+# leaned on the drawing style and real validation masks went "not_wearing" / "incorrect" more often.
+SYNTH_WEIGHT = 0.5
+CLASSES = ("without_mask", "with_mask")  # the real photos' folders: label 0, label 1
+INSIGHTFACE_WHEEL = "insightface-2.1-py3-none-any.whl"
+# Synthetic masks per unmasked training face, and the head's class for each placement.
+SYNTH_PLAN = (("correct",), ("below_nose",), ("below_nose", "below_mouth"))
+SYNTH_CLASS = {"correct": 1, "below_nose": 2, "below_mouth": 2}
+# The API's answers in the order of the head's classes (real photos: 0 without, 1 with a mask).
+ANSWERS = (MaskState.NOT_WEARING, MaskState.WEARING, MaskState.INCORRECT)
 
 
 def whole_image_face(img: np.ndarray) -> Face:
@@ -74,6 +99,75 @@ def aligned_crops(data: Path, cache: Path | None) -> tuple[np.ndarray, np.ndarra
     return result
 
 
+def insightface_wheel(folder: Path) -> Path:
+    """The insightface 2.1 wheel (for its mask textures), downloaded once without dependencies."""
+    wheel = folder / INSIGHTFACE_WHEEL
+    if not wheel.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "insightface==2.1", "-d", str(folder)],
+                       check=True)
+    return wheel
+
+
+def synthetic_crops(data: Path, names: list[str], sources: np.ndarray, wheel: Path,
+                    cache: Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Aligned crops of synthetic masks drawn on the real photos `sources` (indices into names):
+    crops, head class (1 correct, 2 incorrect), source index, placement; cached like the real crops."""
+    if cache is not None and cache.is_file():
+        with np.load(cache) as c:
+            return c["crops"], c["labels"], c["source"], [str(n) for n in c["placement"]]
+    detector = YuNetDetector()
+    textures = load_textures(wheel)
+    rng = np.random.default_rng(SEED)
+    crops, labels, source, placement = [], [], [], []
+    for i in sources:
+        img = cv2.imread(str(data / names[i]))
+        faces = detector.detect(img)
+        if not faces:
+            continue
+        for choices in SYNTH_PLAN:
+            where = choices[rng.integers(len(choices))]
+            drawn = draw_mask(img, faces[0].landmarks, where, rng, textures)
+            found = detector.detect(drawn)
+            if not found:
+                continue
+            crops.append(align_face(drawn, found[0].landmarks, 112))
+            labels.append(SYNTH_CLASS[where])
+            source.append(i)
+            placement.append(where)
+    result = np.array(crops), np.array(labels), np.array(source), placement
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, crops=result[0], labels=result[1], source=result[2], placement=np.array(placement))
+    return result
+
+
+def cut_crops(data: Path, names: list[str], sources: np.ndarray,
+              cache: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """Aligned crops of the photos `sources` cut off below the nose or mouth (mask_synth.cut_below),
+    all "no mask", and their source indices; cached like the real crops."""
+    if cache is not None and cache.is_file():
+        with np.load(cache) as c:
+            return c["crops"], c["source"]
+    detector = YuNetDetector()
+    rng = np.random.default_rng(SEED + 1)
+    crops, source = [], []
+    for i in sources:
+        img = cv2.imread(str(data / names[i]))
+        faces = detector.detect(img)
+        if not faces:
+            continue
+        cut = cut_below(img, faces[0].landmarks, rng)
+        found = detector.detect(cut)
+        if found:
+            crops.append(align_face(cut, found[0].landmarks, 112))
+            source.append(i)
+    result = np.array(crops), np.array(source)
+    if cache is not None:
+        np.savez(cache, crops=result[0], source=result[1])
+    return result
+
+
 def stratified_split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     train, val = [], []
@@ -85,78 +179,150 @@ def stratified_split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndar
     return np.sort(train), np.sort(val)
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> MaskHead:
-    """Standardise, then L2-regularised logistic regression by full-batch gradient descent."""
+def sample_weights(real_y: np.ndarray, synth_y: np.ndarray) -> np.ndarray:
+    """Real photos balanced between their two classes; synthetic ones balanced between their three
+    classes, and SYNTH_WEIGHT of the real photos' weight in all (mean weight 1 over both)."""
+    real = (len(real_y) / (2 * np.bincount(real_y, minlength=2)))[real_y]
+    synth = (SYNTH_WEIGHT * len(real_y) / (3 * np.bincount(synth_y, minlength=3)))[synth_y]
+    w = np.concatenate([real, synth])
+    return w / w.mean()
+
+
+def fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray, classes: int = 3) -> MaskHead:
+    """Standardise, then a weighted, L2-regularised one-hidden-layer softmax classifier by full-batch Adam."""
+    rng = np.random.default_rng(SEED)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-8
-    z = (x - mean) / scale
-    w, b = np.zeros(x.shape[1]), 0.0
-    # Class weights balance the two folders' sizes.
-    cw = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
-    for _ in range(STEPS):
-        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
-        g = cw * (p - y) / len(y)
-        w -= LEARNING_RATE * (z.T @ g + L2 * w)
-        b -= LEARNING_RATE * g.sum()
-    return MaskHead(mean, scale, w, b)
+    z = ((x - mean) / scale).astype(np.float32)
+    onehot = np.eye(classes, dtype=np.float32)[y]
+    cw = weights.astype(np.float32)[:, None]
+    p = {"w1": (rng.normal(0, 1, (x.shape[1], HIDDEN)) / np.sqrt(x.shape[1])).astype(np.float32),
+         "b1": np.zeros(HIDDEN, np.float32),
+         "w2": (rng.normal(0, 1, (HIDDEN, classes)) / np.sqrt(HIDDEN)).astype(np.float32),
+         "b2": np.zeros(classes, np.float32)}
+    m1 = {k: np.zeros_like(v) for k, v in p.items()}
+    m2 = {k: np.zeros_like(v) for k, v in p.items()}
+    for t in range(1, STEPS + 1):
+        h = np.maximum(z @ p["w1"] + p["b1"], 0)
+        logits = h @ p["w2"] + p["b2"]
+        q = np.exp(logits - logits.max(axis=1, keepdims=True))
+        q /= q.sum(axis=1, keepdims=True)
+        g = cw * (q - onehot) / len(y)
+        gh = (g @ p["w2"].T) * (h > 0)
+        grads = {"w1": z.T @ gh + L2 * p["w1"], "b1": gh.sum(axis=0), "w2": h.T @ g + L2 * p["w2"], "b2": g.sum(axis=0)}
+        for k, grad in grads.items():
+            m1[k] = 0.9 * m1[k] + 0.1 * grad
+            m2[k] = 0.999 * m2[k] + 0.001 * grad * grad
+            p[k] -= LEARNING_RATE * (m1[k] / (1 - 0.9**t)) / (np.sqrt(m2[k] / (1 - 0.999**t)) + 1e-8)
+    return MaskHead(mean, scale, p["w1"], p["b1"], p["w2"], p["b2"])
 
 
-def report(y: np.ndarray, p: np.ndarray, title: str) -> list[str]:
-    pred = (p >= 0.5).astype(int)
+def answers(head: MaskHead, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The product's decision (0 no mask, 1 wearing, 2 incorrect) and P(mask worn), per row."""
+    decided = [decide(p) for p in head.probabilities(x)]
+    return np.array([ANSWERS.index(m.state) for m in decided]), np.array([m.score for m in decided])
+
+
+def report(y: np.ndarray, pred: np.ndarray, title: str) -> list[str]:
+    present = [k for k in range(3) if np.any(y == k)]
     lines = [f"{title}: n={len(y)} accuracy={np.mean(pred == y):.4f}"]
-    for label, name in enumerate(CLASSES):
-        tp = int(np.sum((pred == label) & (y == label)))
-        precision = tp / max(int(np.sum(pred == label)), 1)
-        recall = tp / max(int(np.sum(y == label)), 1)
-        lines.append(f"  {name:<13} precision={precision:.4f} recall={recall:.4f} support={int(np.sum(y == label))}")
-    lines.append("  confusion (rows = true, cols = predicted; without_mask, with_mask):")
-    for label, name in enumerate(CLASSES):
-        row = [int(np.sum((y == label) & (pred == k))) for k in range(2)]
-        lines.append(f"    {name:<13} {row[0]:>5} {row[1]:>5}")
+    for k in present:
+        tp = int(np.sum((pred == k) & (y == k)))
+        lines.append(f"  {HEAD_CLASSES[k]:<15} precision={tp / max(int(np.sum(pred == k)), 1):.4f} "
+                     f"recall={tp / max(int(np.sum(y == k)), 1):.4f} support={int(np.sum(y == k))}")
+    lines.append(f"  confusion (rows = true, cols = answered; {', '.join(a.value for a in ANSWERS)}):")
+    for k in present:
+        row = [int(np.sum((y == k) & (pred == j))) for j in range(3)]
+        lines.append(f"    {HEAD_CLASSES[k]:<15} {row[0]:>5} {row[1]:>5} {row[2]:>5}")
     return lines
+
+
+def record_in_manifest(path: Path) -> str:
+    """Write the new head's sha256 and size into the model manifest (the product verifies both)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    manifest = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    for item in manifest["models"]:
+        if item["name"] == HEAD_MODEL and item["file"] == path.name:
+            item["sha256"], item["bytes"] = digest, path.stat().st_size
+    MANIFEST_PATH.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return digest
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "mask")
     parser.add_argument("--out", type=Path, default=MODELS_DIR / "mask_head.npz")
-    parser.add_argument("--cache", type=Path, default=REPO / ".cache" / "mask_crops.npz",
-                        help="aligned crops cache (delete it after changing the detector or alignment)")
+    parser.add_argument("--cache", type=Path, default=REPO / ".cache",
+                        help="folder for the aligned crops caches and the insightface wheel (delete the "
+                             "caches after changing the detector, alignment or mask_synth)")
     args = parser.parse_args()
 
     started = time.perf_counter()
-    crops, y, detected, names = aligned_crops(args.data, args.cache)
+    crops, y, detected, names = aligned_crops(args.data, args.cache / "mask_crops.npz")
+    train, val = stratified_split(y, SEED)
+    unmasked = np.where(y == 0)[0]
+    s_crops, s_y, s_source, s_where = synthetic_crops(args.data, names, unmasked, insightface_wheel(args.cache),
+                                                      args.cache / "mask_synth_crops.npz")
+    cut, cut_source = cut_crops(args.data, names, unmasked, args.cache / "mask_cut_crops.npz")
     crops_s = time.perf_counter() - started
+    # The cut-off faces join the synthetic set as "no mask".
+    s_crops = np.concatenate([s_crops, cut])
+    s_y = np.concatenate([s_y, np.zeros(len(cut), int)])
+    s_source = np.concatenate([s_source, cut_source])
+    s_where = np.array(list(s_where) + ["cut_below"] * len(cut))
+    s_train = np.isin(s_source, train)
+
     started = time.perf_counter()
     x = np.array([mask_features(crop) for crop in crops])
-    features_ms = 1000 * (time.perf_counter() - started) / len(x)
+    sx = np.array([mask_features(crop) for crop in s_crops])
+    features_ms = 1000 * (time.perf_counter() - started) / (len(x) + len(sx))
     started = time.perf_counter()
-    train, val = stratified_split(y, SEED)
     # Mirrored training faces: the aligned template is left-right symmetric, and the mirror
     # copies made the head less eager to call small, blurred or turned faces masked.
-    mirrored = np.array([mask_features(np.ascontiguousarray(crops[i][:, ::-1])) for i in train])
-    head = fit(np.vstack([x[train], mirrored]), np.concatenate([y[train], y[train]]))
+    train_crops = np.concatenate([crops[train], s_crops[s_train]])
+    train_y = np.concatenate([y[train], s_y[s_train]])
+    mirrored = np.array([mask_features(np.ascontiguousarray(c[:, ::-1])) for c in train_crops])
+    weights = sample_weights(y[train], s_y[s_train])
+    head = fit(np.vstack([x[train], sx[s_train], mirrored]), np.concatenate([train_y, train_y]),
+               np.concatenate([weights, weights]))
     fit_s = time.perf_counter() - started
-    p_train, p_val = head.probability(x[train]), head.probability(x[val])
-    wrong = [f"    {names[i]} p(mask)={p_val[k]:.3f}" for k, i in enumerate(val) if (p_val[k] >= 0.5) != y[i]]
+
+    pred_train, _ = answers(head, np.vstack([x[train], sx[s_train]]))
+    pred_val, score_val = answers(head, x[val])
+    s_val = ~s_train
+    pred_sval, _ = answers(head, sx[s_val])
+    wrong = [f"    {names[i]} answered {ANSWERS[pred_val[k]].value} p(mask)={score_val[k]:.3f}"
+             for k, i in enumerate(val) if pred_val[k] != y[i]]
+    per_placement = [f"  synthetic {where}: n={int(np.sum(s_where[s_val] == where))} answered "
+                     f"{'/'.join(a.value for a in ANSWERS)} = {[int(np.sum((s_where[s_val] == where) & (pred_sval == k))) for k in range(3)]}"
+                     for where in ("cut_below", "correct", "below_nose", "below_mouth")]
 
     lines = [
-        "facegate mask head: logistic regression on HOG + colour features of aligned faces (tools/train_mask.py)",
+        "facegate mask head: 3 classes, one hidden layer on HOG + colour features of aligned faces (tools/train_mask.py)",
         f"data: {args.data.name}/ with_mask={int(y.sum())} without_mask={int(len(y) - y.sum())}; "
         f"no face detected (whole photo used): {int((~detected).sum())} "
         f"(with_mask {int((~detected & (y == 1)).sum())}, without_mask {int((~detected & (y == 0)).sum())})",
-        f"split: stratified, seed {SEED}, validation {VAL_FRACTION:.0%}: train={len(train)} val={len(val)}",
-        f"training: {STEPS} full-batch gradient steps, lr {LEARNING_RATE}, L2 {L2}, balanced class weights, "
-        "training faces plus their mirror images",
-        f"detection + alignment {crops_s:.0f} s (cached after the first run), features {features_ms:.2f} ms per face, "
+        f"synthetic (tools/mask_synth.py on the unmasked photos, insightface 2.1 textures + plain colours): "
+        f"{len(s_y) - len(cut)} faces still detected after drawing, of {len(SYNTH_PLAN)} per unmasked photo with a face; "
+        + ", ".join(f"{w} {int(np.sum(s_where == w))}" for w in ("correct", "below_nose", "below_mouth"))
+        + f"; unmasked photos cut off below the nose or mouth (no mask): {len(cut)}",
+        f"split: real photos stratified, seed {SEED}, validation {VAL_FRACTION:.0%}: train={len(train)} val={len(val)}; "
+        f"synthetic follow their source photo: train={int(s_train.sum())} val={int(s_val.sum())}",
+        f"training: {HIDDEN} hidden ReLU units, {STEPS} full-batch Adam steps, lr {LEARNING_RATE}, L2 {L2}, "
+        f"balanced class weights, synthetic faces weigh {SYNTH_WEIGHT} of the real ones, training faces plus their mirror images; "
+        f"answer \"incorrect\" when {INCORRECT_MARGIN}x likelier than \"correct\"",
+        f"detection + alignment + drawing {crops_s:.0f} s (cached after the first run), features {features_ms:.2f} ms per face, "
         f"fit {fit_s:.1f} s; feature dimension {x.shape[1]}",
-        *report(y[train], p_train, "train"),
-        *report(y[val], p_val, "VALIDATION"),
-        *report(y[val][detected[val]], p_val[detected[val]], "validation, face detected"),
-        "validation errors:",
+        *report(train_y, pred_train, "train (real + synthetic)"),
+        *report(y[val], pred_val, "VALIDATION, real photos"),
+        *report(y[val][detected[val]], pred_val[detected[val]], "validation, real photos, face detected"),
+        *report(s_y[s_val], pred_sval, "VALIDATION, synthetic faces from held-back unmasked photos"),
+        *per_placement,
+        "validation errors (real photos):",
         *wrong,
     ]
-    head.save(args.out, features="hog16_lower+hog16_full+lab_bands, align_face 112", seed=str(SEED))
-    lines.append(f"wrote {args.out.name}: {args.out.stat().st_size} bytes sha256={hashlib.sha256(args.out.read_bytes()).hexdigest()}")
+    head.save(args.out, features="hog16_lower+hog16_full+lab_bands+hog8_nose+profile, align_face 112", hidden=str(HIDDEN),
+              classes=",".join(HEAD_CLASSES), seed=str(SEED))
+    lines.append(f"wrote {args.out.name}: {args.out.stat().st_size} bytes sha256={record_in_manifest(args.out)}")
     text = "\n".join(lines) + "\n"
     print(text, end="")
     (args.out.parent / "mask_head_eval.txt").write_text(text)

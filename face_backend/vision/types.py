@@ -52,10 +52,11 @@ class Liveness(NamedTuple):
 class MaskState(str, enum.Enum):
     WEARING = "wearing"
     NOT_WEARING = "not_wearing"
+    INCORRECT = "incorrect"  # a mask worn with the nose or the mouth uncovered
 
 
 class Mask(NamedTuple):
     """The mask model's answer for one face."""
 
     state: MaskState
-    score: float  # probability that a mask is worn, whatever the state
+    score: float  # probability that a mask is worn (correctly or not), whatever the state

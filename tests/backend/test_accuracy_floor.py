@@ -1,7 +1,8 @@
 """Accuracy floors on a small fixed subset of the labelled eval sets, through the wire replies.
 
 The same measurement as bench/accuracy.py (imported from there, so the figures mean the same),
-on evenly spaced items: 60 LFW pairs, 40 UTKFace crops, 40 held-back mask photos, 20 NUAA frames.
+on evenly spaced items: 60 LFW pairs, 40 UTKFace crops, 40 held-back mask photos, 20 NUAA frames,
+40 MaskedFace-Net photos (24 masks worn correctly, 16 incorrectly).
 The floors sit a few items below today's figures: a model or pipeline change that loses accuracy
 fails here, while the exact numbers live in docs/BENCHMARKS.md.
 """
@@ -51,7 +52,17 @@ def test_mask_on_held_back_photos(bench, wire):
     row = bench.run_mask(wire, 40)
     assert row.items == 40
     assert row.no_face <= 2, row
-    assert row.accuracy >= 0.92, row  # 39/40 today
+    assert row.accuracy >= 0.92, row  # 38/40 today
+
+
+def test_mask_worn_incorrectly_on_maskedfacenet(bench, wire):
+    row = bench.run_mfn(wire, 40)
+    labels = row.details["labels"]
+    correct = sum(v for k, v in labels.items() if k.startswith("wearing->"))
+    incorrect = sum(v for k, v in labels.items() if k.startswith("incorrect->"))
+    assert (row.items, correct, incorrect) == (40, 24, 16)
+    assert labels.get("wearing->wearing", 0) >= 22, row  # 24/24 today
+    assert labels.get("incorrect->incorrect", 0) >= 13, row  # 15/16 today
 
 
 def test_liveness_on_nuaa(bench, wire):

@@ -1,6 +1,8 @@
-"""Mask head on real photos: three people in real masks (nsface p3.jpg) and unmasked faces."""
+"""Mask head on real photos: three people in real masks (nsface p3.jpg) and unmasked faces, and
+masks drawn onto real unmasked faces (not training photos) correctly, below the nose and below the mouth."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import cv2
@@ -8,8 +10,11 @@ import numpy as np
 import pytest
 
 from face_backend.vision.detector import YuNetDetector
-from face_backend.vision.mask import MaskModel, mask_features
-from face_backend.vision.types import Face
+from face_backend.vision.mask import CLASSES, MaskModel, decide, mask_features
+from face_backend.vision.types import Face, MaskState
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from mask_synth import draw_mask  # noqa: E402
 
 # Unmasked photos with clear faces (../shared/data/photos), and how many faces each has.
 UNMASKED = {"000_5.jpg": 5, "007_B.jpg": 1, "009_C.jpg": 1, "013_4.jpg": 4}
@@ -45,18 +50,50 @@ def test_unmasked_faces_are_not_wearing(name: str, count: int, detector: YuNetDe
     assert all(label == "not_wearing" and score < 0.3 for label, score in results), results
 
 
-def test_score_is_probability_of_a_mask(detector: YuNetDetector, model: MaskModel,
-                                                                       shared_dir: Path) -> None:
+def test_score_is_probability_of_a_mask(detector: YuNetDetector, model: MaskModel, shared_dir: Path) -> None:
     img = cv2.imread(str(shared_dir / "data" / "photos" / "007_B.jpg"))
-    label, score = model.predict(img, detector.detect(img)[0])
-    assert label == "not_wearing" and score == pytest.approx(model.probability(img, detector.detect(img)[0]))
+    face = detector.detect(img)[0]
+    label, score = model.predict(img, face)
+    p = model.probabilities(img, face)
+    assert p.shape == (len(CLASSES),) and p.sum() == pytest.approx(1.0)
+    assert label == "not_wearing" and score == pytest.approx(1.0 - p[0])
     # Degenerate input (a flat grey image, landmarks all at one point) still yields a probability.
     flat = np.full((50, 50, 3), 128, np.uint8)
     label, score = model.predict(flat, Face((0, 0, 10, 10), 0.5, np.zeros((5, 2))))
-    assert label in ("wearing", "not_wearing") and 0.0 <= score <= 1.0
+    assert label in ("wearing", "not_wearing", "incorrect") and 0.0 <= score <= 1.0
+
+
+def test_decision_rule() -> None:
+    assert decide(np.array([0.6, 0.3, 0.1])) == (MaskState.NOT_WEARING, pytest.approx(0.4))
+    assert decide(np.array([0.2, 0.5, 0.3])) == (MaskState.WEARING, pytest.approx(0.8))
+    # "incorrect" needs a mask first, then INCORRECT_MARGIN times the odds of "correct"; the score
+    # stays P(mask worn) whatever the state.
+    assert decide(np.array([0.1, 0.2, 0.7])) == (MaskState.INCORRECT, pytest.approx(0.9))
+    assert decide(np.array([0.1, 0.4, 0.5])).state == MaskState.WEARING  # likelier, but not by the margin
+    assert decide(np.array([0.55, 0.0, 0.45])).state == MaskState.NOT_WEARING
+
+
+# Real unmasked faces from ../shared/data/photos (never training photos), with a mask drawn on.
+DRAWN = {"correct": "wearing", "below_nose": "incorrect", "below_mouth": "incorrect"}
+
+
+@pytest.mark.parametrize("placement,expected", DRAWN.items())
+def test_drawn_masks_are_told_apart(placement: str, expected: str, detector: YuNetDetector, model: MaskModel,
+                                    shared_dir: Path) -> None:
+    rng = np.random.default_rng(7)
+    answers = []
+    for name in ("007_B.jpg", "009_C.jpg"):
+        img = cv2.imread(str(shared_dir / "data" / "photos" / name))
+        img = cv2.resize(img, None, fx=600 / max(img.shape[:2]), fy=600 / max(img.shape[:2]), interpolation=cv2.INTER_AREA)
+        for _ in range(3):  # plain-colour masks (the tests do not fetch the insightface textures)
+            drawn = draw_mask(img, detector.detect(img)[0].landmarks, placement, rng, [])
+            faces = detector.detect(drawn)
+            assert faces, placement
+            answers.append(model.predict(drawn, faces[0]).state.value)
+    assert answers.count(expected) >= 5, answers
 
 
 def test_features_and_info(model: MaskModel) -> None:
-    assert mask_features(np.zeros((112, 112, 3), np.uint8)).shape == (1860,)
+    assert mask_features(np.zeros((112, 112, 3), np.uint8)).shape == (2836,)
     info = model.info()
     assert info[0]["file"] == "mask_head.npz" and info[0]["loaded"] and "MIT" in info[0]["license"]
