@@ -80,7 +80,7 @@ class _Detector(OnnxModel):
         found = self._pass(work, CANVAS / long_side, self.score_threshold)
         if LARGE_PASS_SIDE and not found:
             large = self._pass(work, LARGE_PASS_SIDE / long_side, self.score_threshold)
-            found += [f for f in large if _has_large([f], long_side)]
+            found += [f for f in large if _is_large(f[0], long_side)]
         if long_side > CANVAS:
             # Tiles at the working resolution catch faces too small for the whole-image pass;
             # they see less context, so they need a higher score to count.
@@ -96,9 +96,9 @@ class _Detector(OnnxModel):
         return _merge(found, out_w, out_h, min_side=4 * scale)
 
 
-def _has_large(found: list[tuple], long_side: int) -> bool:
-    """Whether a detection's box is a large face for an image with this long side."""
-    return any(max(b[2] - b[0], b[3] - b[1]) >= LARGE_FACE * long_side for b, _, _ in found)
+def _is_large(box: np.ndarray, long_side: int) -> bool:
+    """Whether a detection's box (x1, y1, x2, y2) is a large face for an image with this long side."""
+    return max(box[2] - box[0], box[3] - box[1]) >= LARGE_FACE * long_side
 
 
 def _starts(length: int) -> list[int]:
