@@ -166,11 +166,10 @@ def cmd_apps(args: argparse.Namespace) -> None:
 
 def _delete_app(args: argparse.Namespace) -> None:
     """Delete an app for good, then try to remove its face library now (Celery beat retries)."""
-    from gateway.library_admin import purge_deleted_apps
+    from gateway.library_admin import purge_now
     from gateway.services import delete_application
     app = delete_application(_app(args.app_key))
-    removed, pending = purge_deleted_apps()
-    waiting = app.__class__.objects.filter(pk=app.pk, library_purge__last_error__gt="").exists()
+    removed, waiting = purge_now(app.pk)
     data = {"app_key": app.app_key, "status": app.status, "library_faces_removed": removed,
             "library_purge": "retrying" if waiting else "done"}
     text = f"{app.app_key}: deleted; face library " + (

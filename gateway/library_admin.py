@@ -90,3 +90,12 @@ def purge_deleted_apps() -> tuple[int, int]:
             LibraryPurge.objects.filter(pk=pending.pk).update(attempts=F("attempts") + 1, last_error="",
                                                              last_attempt_at=now)
     return removed, LibraryPurge.objects.count()
+
+
+def purge_now(app_id: int) -> tuple[int, bool]:
+    """Right after deleting an app: try its library removal now. (faces removed, whether the removal
+    still waits for the backend, retried by Celery beat). Its outbox row may stay after a success
+    (see purge_deleted_apps), so what tells a waiting removal is the error of its last attempt."""
+    removed = purge_deleted_apps()[0]
+    waiting = LibraryPurge.objects.filter(application_id=app_id).exclude(last_error="").exists()
+    return removed, waiting

@@ -24,7 +24,7 @@ from apps_console.overview import app_overview
 from billing import quota
 from facegate.apis import LIBRARY, public_path
 from gateway import services
-from gateway.library_admin import purge_deleted_apps
+from gateway.library_admin import purge_now
 from gateway.models import Application
 
 
@@ -115,9 +115,9 @@ def app_delete(request: HttpRequest, app_id: int) -> HttpResponse:
     backend answers, else by the housekeeping task that retries until it does."""
     app = get_app(request.user, app_id)
     services.delete_application(app, actor=request.user)
-    pending = purge_deleted_apps()[1]
+    waiting = purge_now(app.pk)[1]
     messages.success(request, _("The app is deleted: its keys no longer work and its face library is erased.")
-                     if not pending else
+                     if not waiting else
                      _("The app is deleted: its keys no longer work. Its face library will be erased as soon as the face backend answers."))
     return redirect("console:app-detail", app_id=app.pk)
 
