@@ -47,6 +47,7 @@ test-fast: install
 
 bench: install bench-peer
 	$(PY) bench/bench_api.py
+	$(PY) bench/graph_rewrites.py
 	$(PY) bench/bench_http.py --duration $(BENCH_SECONDS)
 	$(PY) bench/peer.py --pairs $(PEER_PAIRS)
 	$(PY) bench/large_photo.py

@@ -1,14 +1,17 @@
 """facegate's engine against face_recognition (dlib) on the same LFW pairs, in one run, alternating.
 
-Per image, each system does what its compare needs: decode the JPEG, find the faces, embed one.
-- facegate: the backend's own path for a compare photo (decode_image, the pack's detector, the
-  subject face, the pack's recognizer: YuNet and SFace by default) via bench/accuracy.py's subject_embedding; same person when the calibrated score >= 0.5.
+Per pair, each system does what its compare needs: decode the two JPEGs, find the faces, embed one
+face of each.
+- facegate: the backend's own compare path (decode_image, then FaceEngine.subjects_embedded: the
+  pack's detector, the subject face and the pack's recognizer, YuNet and SFace by default, the two
+  photos side by side as the API runs them); same person when the calibrated score >= 0.5.
 - face_recognition 1.3.0, its documented pipeline and defaults: load_image_file, face_locations
   (dlib's HOG detector, one upsample), face_encodings (dlib's ResNet, 5-point alignment) of the
   largest face; same person when the distance <= 0.6 (its compare_faces tolerance).
 Pairs alternate which system goes first, so both see the same machine load. A photo without a face
 makes its pair wrong. Speed is images per wall second and per CPU second of this process (dlib
-runs on one thread; onnxruntime may use more, which CPU seconds account for).
+runs on one thread; facegate runs a pair's two photos on two threads, one onnxruntime thread each,
+which CPU seconds account for).
 
 Install the peer first (not a facegate dependency): `make bench-peer`.
 
@@ -29,7 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import EVAL, PAIR_SETS, read_csv, spaced, subject_embedding  # noqa: E402
-from face_backend.vision.engine import get_engine  # noqa: E402
+from face_backend.vision.engine import NoFaceError, get_engine  # noqa: E402
+from face_backend.vision.image_io import decode_image  # noqa: E402
 
 PEER_TOLERANCE = 0.6  # face_recognition.compare_faces' default
 
@@ -37,7 +41,7 @@ PEER_TOLERANCE = 0.6  # face_recognition.compare_faces' default
 @dataclass
 class System:
     name: str
-    embed: Callable[[bytes], np.ndarray | None]  # one photo's subject embedding, None without a face
+    embed: Callable[[bytes, bytes], list[np.ndarray | None]]  # each photo's subject embedding, None without a face
     same: Callable[[np.ndarray, np.ndarray], bool]
     wall: float = 0.0
     cpu: float = 0.0
@@ -48,7 +52,7 @@ class System:
 
     def pair(self, data1: bytes, data2: bytes, same: bool) -> None:
         wall, cpu = time.perf_counter(), time.process_time()
-        embeddings = [self.embed(data1), self.embed(data2)]
+        embeddings = self.embed(data1, data2)
         self.wall += time.perf_counter() - wall
         self.cpu += time.process_time() - cpu
         self.images += 2
@@ -62,8 +66,16 @@ def facegate(pack: str) -> System:
     engine = get_engine(pack)
     engine.warm_up()
     models = f"{type(engine.detector).__name__} + {type(engine.recognizer).__name__}"
-    return System(f"facegate, {pack} pack ({models})", lambda data: subject_embedding(engine, data),
-                  lambda a, b: engine.similarity(a, b) >= 0.5)
+
+    def embed(data1: bytes, data2: bytes) -> list[np.ndarray | None]:
+        photos = {1: decode_image(data1), 2: decode_image(data2)}
+        try:
+            sides = engine.subjects_embedded(photos)
+        except NoFaceError:  # which photos: each alone (rare; the pair is wrong either way)
+            return [subject_embedding(engine, data1), subject_embedding(engine, data2)]
+        return [sides[1][1], sides[2][1]]
+
+    return System(f"facegate, {pack} pack ({models})", embed, lambda a, b: engine.similarity(a, b) >= 0.5)
 
 
 def peer() -> System:
@@ -72,7 +84,7 @@ def peer() -> System:
     except ImportError:
         raise SystemExit("face_recognition is not installed: run `make bench-peer` first") from None
 
-    def embed(data: bytes) -> np.ndarray | None:
+    def embed_one(data: bytes) -> np.ndarray | None:
         img = face_recognition.load_image_file(io.BytesIO(data))
         boxes = face_recognition.face_locations(img)  # (top, right, bottom, left)
         if not boxes:
@@ -80,7 +92,7 @@ def peer() -> System:
         largest = max(boxes, key=lambda b: (b[2] - b[0]) * (b[1] - b[3]))
         return face_recognition.face_encodings(img, [largest])[0]
 
-    return System("face_recognition 1.3.0 (dlib HOG + ResNet)", embed,
+    return System("face_recognition 1.3.0 (dlib HOG + ResNet)", lambda data1, data2: [embed_one(data1), embed_one(data2)],
                   lambda a, b: float(np.linalg.norm(a - b)) <= PEER_TOLERANCE)
 
 

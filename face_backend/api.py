@@ -148,15 +148,13 @@ def _compare_one(data: dict[str, Any], engine: FaceEngine, app_id: str) -> Any:
     sides = [_compare_side(data, 1), _compare_side(data, 2)]
     loaded = [value if kind == "token" else _load("compare", IMAGE_APIS["compare"].image_fields[n], value)
               for n, (kind, value) in enumerate(sides)]
+    photos = engine.subjects_embedded({n: item for n, item in enumerate(loaded, start=1) if not isinstance(item, str)})
     faces: list[Face | None] = []
     embeddings = []
     for n, item in enumerate(loaded, start=1):
-        if isinstance(item, str):
-            faces.append(None)
-            embeddings.append(stored_embedding(engine, app_id, item))
-        else:
-            faces.append(engine.subject(item, n))
-            embeddings.append(engine.embed(item, faces[-1]))
+        face, embedding = (None, stored_embedding(engine, app_id, item)) if isinstance(item, str) else photos[n]
+        faces.append(face)
+        embeddings.append(embedding)
     score = round(engine.similarity(*embeddings), 4)
     if not fields:
         return score

@@ -30,7 +30,7 @@ class BackendConfig:
     model_mirror: Path | None = None  # FACEGATE_MODEL_MIRROR
     model_download: bool = False  # FACEGATE_MODEL_DOWNLOAD
     onnx_cpu: bool = False  # FACEGATE_ONNX_CPU (any non-empty value)
-    onnx_threads: int = 0  # FACEGATE_ONNX_THREADS (0: onnxruntime's choice)
+    onnx_threads: int = 1  # FACEGATE_ONNX_THREADS: intra-op threads per session (0: onnxruntime's choice)
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
@@ -60,7 +60,9 @@ def load() -> BackendConfig:
         model_mirror=Path(mirror) if mirror else None,
         model_download=env_bool("FACEGATE_MODEL_DOWNLOAD", False),
         onnx_cpu=bool(env.get("FACEGATE_ONNX_CPU")),
-        onnx_threads=int(env.get("FACEGATE_ONNX_THREADS") or 0),
+        # One thread per model run: the server runs requests (and a compare's two photos) side by
+        # side, which costs less CPU per image than splitting each run over cores (DECISIONS.md).
+        onnx_threads=int(env.get("FACEGATE_ONNX_THREADS") or 1),
     )
 
 

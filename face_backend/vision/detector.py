@@ -1,30 +1,41 @@
 """Face detectors (YuNet for the default pack, SCRFD-500M for the insightface pack) on onnxruntime.
 
-Both run on 640x640 letterboxed canvases. One pass over the whole image (scaled so its long side
-is 640, small images scaled up) finds normal faces; a second pass over overlapping tiles of the
-image at a higher resolution finds small background faces that the first pass is too coarse for.
-A face that fills the frame (ID photos, selfies, kiosk crops) becomes larger on the whole-image
-canvas than the detectors' largest anchors, so when that pass found no face at all, one more pass
-over the image shrunk to LARGE_PASS_SIDE looks for it; only large faces count from that pass. (A
-photo where the whole-image pass found faces is not a frame-filling one: running the pass there
-too cost every group photo and every compare a second YuNet run for nothing.)
+Both are exported for 640x640 but run on a canvas the size of what they look at, rounded up to
+whole strides (their input size is freed at load, vision/onnx_graph.py): a 640x480 photo costs a
+640x480 run, not a letterboxed 640x640 one.
+
+One pass over the whole image, scaled so its long side is 640, finds normal faces. Small images
+are scaled up: that makes the landmarks of their faces more exact (on the Chinese celebrity photos,
+150-600 px, compare lost 0.9 points with 480 px instead and 1.2 with 320). A second pass over
+overlapping tiles of the image at a higher resolution finds small background faces that the first
+pass is too coarse for. A face that fills the frame (ID photos, selfies, kiosk crops) becomes
+larger on the whole-image canvas than the detectors' largest anchors, so when that pass found no
+face at all, one more pass over the image shrunk to LARGE_PASS_SIDE (a 256 px canvas, a sixth of a
+640 run) looks for it; only large faces count from that pass. (A photo where the whole-image pass
+found faces is not a frame-filling one: running the pass there too cost every group photo and
+every compare a second YuNet run for nothing.)
 The passes are merged with NMS and returned in original-image pixels, largest face first.
 """
 from __future__ import annotations
 
 import math
+import os
+from typing import Callable
 
 import cv2
 import numpy as np
 
-from face_backend.vision.runtime import OnnxModel
+from face_backend.vision.runtime import OnnxModel, side_by_side
 from face_backend.vision.types import Face
 
-CANVAS = 640
+CANVAS = 640  # the largest canvas side: the whole-image pass of a large photo, and each tile
+STRIDE = 32  # the models' coarsest feature stride: canvas sides are multiples of it
 # Second pass: the image is scaled so its long side is at most this, then cut into 640 tiles.
 TILE_LONG_SIDE = 1280
 TILE_OVERLAP = 160
 NMS_IOU = 0.4
+# A large photo's passes run side by side on this many threads (one onnxruntime thread each).
+PASS_THREADS = max(1, min(4, os.cpu_count() or 1))
 # A face whose long side is at least this fraction of the image's long side counts as large:
 # the whole-image pass finds such faces up to ~60% of the canvas; beyond that they are missed.
 LARGE_FACE = 0.3
@@ -35,7 +46,7 @@ LARGE_PASS_SIDE = 256
 
 
 class _Detector(OnnxModel):
-    """Shared multi-pass logic; subclasses run one 640x640 canvas."""
+    """Shared multi-pass logic; subclasses run one canvas (sides multiples of STRIDE, at most CANVAS)."""
 
     score_threshold = 0.6  # whole-image pass
     tile_threshold = 0.7  # tiles see less context, so they need more confidence
@@ -45,15 +56,19 @@ class _Detector(OnnxModel):
         raise NotImplementedError
 
     def _pass(self, img: np.ndarray, scale: float, threshold: float, x0: int = 0, y0: int = 0) -> list[tuple]:
-        """Detect on img[y0:, x0:] scaled by `scale`, cropped to one canvas; results in img pixels."""
+        """Detect on img[y0:, x0:] scaled by `scale`, cropped to at most CANVAS a side; img pixels out.
+
+        The canvas is the scaled crop rounded up to whole strides: the models take any size
+        (free_image_size), and their time grows with the canvas's area.
+        """
         crop_w = min(img.shape[1] - x0, math.ceil(CANVAS / scale))
         crop_h = min(img.shape[0] - y0, math.ceil(CANVAS / scale))
         crop = img[y0 : y0 + crop_h, x0 : x0 + crop_w]
         w = max(1, min(CANVAS, round(crop_w * scale)))
         h = max(1, min(CANVAS, round(crop_h * scale)))
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        canvas = np.zeros((CANVAS, CANVAS, 3), dtype=np.uint8)
-        canvas[:h, :w] = cv2.resize(crop, (w, h), interpolation=interp)
+        canvas = np.zeros((_whole_strides(h), _whole_strides(w), 3), dtype=np.uint8)
+        canvas[:h, :w] = crop if (w, h) == (crop_w, crop_h) else cv2.resize(crop, (w, h), interpolation=interp)
         boxes, scores, kps = self._run(canvas, threshold)
         sx, sy = crop_w / w, crop_h / h
         out = []
@@ -77,23 +92,36 @@ class _Detector(OnnxModel):
         work = img if shrink == 1.0 else cv2.resize(img, (max(1, round(width * shrink)), max(1, round(height * shrink))), interpolation=cv2.INTER_AREA)
         wh, ww = work.shape[:2]
         long_side = max(wh, ww)
-        found = self._pass(work, CANVAS / long_side, self.score_threshold)
-        if LARGE_PASS_SIDE and not found:
-            large = self._pass(work, LARGE_PASS_SIDE / long_side, self.score_threshold)
-            found += [f for f in large if _is_large(f[0], long_side)]
+        passes = [lambda: self._pass(work, CANVAS / long_side, self.score_threshold)]
         if long_side > CANVAS:
             # Tiles at the working resolution catch faces too small for the whole-image pass;
             # they see less context, so they need a higher score to count.
-            xs = _starts(ww)
-            ys = _starts(wh)
-            for y0 in ys:
-                for x0 in xs:
-                    found += self._pass(work, 1.0, self.tile_threshold, x0, y0)
+            passes += [lambda x0=x0, y0=y0: self._pass(work, 1.0, self.tile_threshold, x0, y0)
+                       for y0 in _starts(wh) for x0 in _starts(ww)]
+        whole, *tiles = _spread(passes)
+        found = whole + [face for tile in tiles for face in tile]
+        if LARGE_PASS_SIDE and not whole:
+            large = self._pass(work, LARGE_PASS_SIDE / long_side, self.score_threshold)
+            found += [f for f in large if _is_large(f[0], long_side)]
         factor = scale / shrink
         if factor != 1.0:
             found = [(b * factor, s, p * factor) for b, s, p in found]
         out_w, out_h = size if size is not None else (width, height)
         return _merge(found, out_w, out_h, min_side=4 * scale)
+
+
+def _spread(passes: list[Callable[[], list[tuple]]]) -> list[list[tuple]]:
+    """Each pass's detections, in order. A large photo's passes (the whole image and its tiles) are
+    independent runs of one onnxruntime thread each, so they are dealt out over PASS_THREADS
+    threads: a 4000x3000 photo's seven runs took one core's time for the whole request otherwise."""
+    groups = [passes[i::PASS_THREADS] for i in range(min(PASS_THREADS, len(passes)))]
+    done = side_by_side([lambda group=group: [run() for run in group] for group in groups])
+    return [done[i % len(groups)][i // len(groups)] for i in range(len(passes))]
+
+
+def _whole_strides(side: int) -> int:
+    """`side` rounded up to a multiple of the models' coarsest stride."""
+    return -(-side // STRIDE) * STRIDE
 
 
 def _is_large(box: np.ndarray, long_side: int) -> bool:
@@ -150,10 +178,11 @@ def _nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
 
 
 class YuNetDetector(_Detector):
-    """OpenCV Zoo's YuNet (2023mar), fixed 640x640 input, BGR 0-255."""
+    """OpenCV Zoo's YuNet (2023mar), BGR 0-255; exported for 640x640, run on any canvas."""
 
     name = "YuNet face detector (2023mar)"
     files = ("yunet",)
+    free_image_size = True
     score_threshold = 0.6
     tile_threshold = 0.7
 
@@ -162,7 +191,7 @@ class YuNetDetector(_Detector):
         out = dict(zip([o.name for o in self._session.get_outputs()], self._session.run(None, {"input": blob})))
         all_boxes, all_scores, all_kps = [], [], []
         for stride in (8, 16, 32):
-            cols = CANVAS // stride
+            cols = canvas.shape[1] // stride
             cls = np.clip(out[f"cls_{stride}"][0, :, 0], 0, 1)
             obj = np.clip(out[f"obj_{stride}"][0, :, 0], 0, 1)
             score = np.sqrt(cls * obj)
@@ -188,6 +217,7 @@ class ScrfdDetector(_Detector):
 
     name = "SCRFD-500M face detector (InsightFace)"
     files = ("scrfd-500m",)
+    free_image_size = True
     score_threshold = 0.5
     tile_threshold = 0.6
 
@@ -197,8 +227,8 @@ class ScrfdDetector(_Detector):
         out = dict(zip([o.name for o in self._session.get_outputs()], self._session.run(None, {inp: blob})))
         all_boxes, all_scores, all_kps = [], [], []
         for stride in (8, 16, 32):
-            n = CANVAS // stride
-            grid = np.stack(np.mgrid[:n, :n][::-1], axis=-1).reshape(-1, 2).astype(np.float32) * stride
+            rows, cols = canvas.shape[0] // stride, canvas.shape[1] // stride
+            grid = np.stack(np.mgrid[:rows, :cols][::-1], axis=-1).reshape(-1, 2).astype(np.float32) * stride
             centers = np.repeat(grid, 2, axis=0)
             score = out[f"score_{stride}"].reshape(-1)
             idx = np.where(score >= threshold)[0]

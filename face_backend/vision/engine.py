@@ -20,6 +20,7 @@ from face_backend.vision.image_io import reduction
 from face_backend.vision.liveness import LivenessModel
 from face_backend.vision.mask import MaskModel
 from face_backend.vision.packs import PACKS, build, pack_name
+from face_backend.vision.runtime import side_by_side
 from face_backend.vision.subject import subject_face
 from face_backend.vision.types import AgeGender, Face, Liveness, Mask
 
@@ -99,13 +100,26 @@ class FaceEngine:
         """The embedding of the face compare uses for this photo; NoFaceError(which) when none."""
         return self.embed(img, self.subject(img, which))
 
+    def subjects_embedded(self, photos: dict[int, np.ndarray]) -> dict[int, tuple[Face, np.ndarray]]:
+        """The subject face and its embedding of each photo of a compare ({which: image}, which 1
+        or 2), the photos side by side: each model session runs on one thread (config.onnx_threads),
+        so two photos on two threads use two cores where one photo could not. The first photo
+        without a face, in order, raises NoFaceError(which), as one after the other would."""
+        def one(which: int, img: np.ndarray) -> tuple[Face, np.ndarray]:
+            face = self.subject(img, which)
+            return face, self.embed(img, face)
+
+        results = side_by_side([lambda which=which, img=img: one(which, img) for which, img in photos.items()])
+        return dict(zip(photos, results))
+
     def similarity(self, embedding1: np.ndarray, embedding2: np.ndarray) -> float:
         """Calibrated similarity of two embeddings; >= 0.5 means the same person."""
         return self.recognizer.score(float(embedding1 @ embedding2))
 
     def compare(self, img1: np.ndarray, img2: np.ndarray) -> float:
         """Calibrated similarity of the photos' subjects (vision.subject); >= 0.5 means the same person."""
-        return self.similarity(self.subject_embedding(img1, 1), self.subject_embedding(img2, 2))
+        sides = self.subjects_embedded({1: img1, 2: img2})
+        return self.similarity(sides[1][1], sides[2][1])
 
     # -- lifecycle -------------------------------------------------------------------------------
     def warm_up(self, optional: bool = True) -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Callable, Generic, TypeVar
 
 import onnxruntime as ort
+from google.protobuf.message import DecodeError
 
 from face_backend import config, model_store
-from face_backend.vision.onnx_graph import weights_not_inputs
+from face_backend.vision.onnx_graph import optimised
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,11 @@ def providers() -> list[str]:
     return chosen
 
 
-def session(path: Path) -> ort.InferenceSession:
-    """An inference session with quiet logging (the SFace graph warns about every initializer)."""
+def session(path: Path, free_image_size: bool = False) -> ort.InferenceSession:
+    """An inference session on the rewritten graph (vision/onnx_graph.py), with quiet logging.
+
+    `free_image_size`: the model takes images of any height and width (detectors).
+    """
     options = ort.SessionOptions()
     options.log_severity_level = 3
     threads = config.get().onnx_threads
@@ -39,12 +43,38 @@ def session(path: Path) -> ort.InferenceSession:
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     raw = path.read_bytes()
     try:
-        model = weights_not_inputs(raw)
-    except (ValueError, IndexError):  # not the protobuf layout expected: load the file as it is
-        log.warning("could not read the graph of %s; weights stay graph inputs", path.name)
+        model = optimised(raw, free_image_size)
+    except (DecodeError, ValueError):  # a graph the rewrites cannot read still loads as it is
+        log.warning("could not rewrite the graph of %s; it runs as shipped", path.name, exc_info=True)
         model = raw
     # The path when nothing changed (a model could name external data files relative to it).
     return ort.InferenceSession(str(path) if model is raw else model, sess_options=options, providers=providers())
+
+
+def side_by_side(calls: list[Callable[[], T]]) -> list[T]:
+    """Each call's result, in order, the calls run at once: the first on this thread, each other on
+    a thread of its own (a thread costs ~0.1 ms, a model run several). All calls finish before
+    the first failure, in order, is raised, so no thread outlives the request."""
+    results: list = [None] * len(calls)
+    failures: list[BaseException | None] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            results[i] = calls[i]()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, on the caller's thread
+            failures[i] = exc
+
+    others = [threading.Thread(target=run, args=(i,), name="facegate-side", daemon=True) for i in range(1, len(calls))]
+    for thread in others:
+        thread.start()
+    if calls:
+        run(0)
+    for thread in others:
+        thread.join()
+    for failure in failures:
+        if failure is not None:
+            raise failure
+    return results
 
 
 class Once(Generic[T]):
@@ -82,12 +112,13 @@ class ManifestModel(Generic[T]):
 
     name = ""
     files: tuple[str, ...] = ()
+    free_image_size = False  # see session()
 
     def __init__(self) -> None:
         self._value: Once[T] = Once(lambda: self._load([model_store.resolve(f) for f in self.files]))
 
     def _load(self, paths: list[Path]) -> T:
-        return [session(path) for path in paths]  # type: ignore[return-value]
+        return [session(path, self.free_image_size) for path in paths]  # type: ignore[return-value]
 
     def _loaded(self) -> T:
         return self._value.get()

@@ -64,6 +64,9 @@ def test_over_2mb_is_4103_and_faceless_is_4105(photos_dir, engine, b64, body):
     one_face = b64((photos_dir / "009_C.jpg").read_bytes())
     reply = handle("compare", body(img1Base64=one_face, img2Base64=faceless), "t", engine)
     assert reply["code"] == errors.NO_FACE and "image 2" in reply["details"]
+    # The two photos run side by side; the first without a face, in order, is the one named.
+    reply = handle("compare", body(img1Base64=faceless, img2Base64=faceless), "t", engine)
+    assert reply["code"] == errors.NO_FACE and "image 1" in reply["details"]
 
 
 def test_unexpected_failure_is_5000_with_request_id(photos_dir, b64, body):

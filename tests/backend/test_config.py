@@ -28,7 +28,7 @@ def test_defaults_are_the_documented_ones(clean_env: pytest.MonkeyPatch, tmp_pat
     assert (cfg.host, cfg.port, cfg.max_body_bytes, cfg.model_pack, cfg.liveness_model) == (
         "127.0.0.1", 8001, 8388608, "default", "minifasnet")
     assert cfg.threads == (os.cpu_count() or 2) and cfg.decode_slots == max(1, cfg.threads // 2)
-    assert cfg.model_mirror is None and not cfg.model_download and not cfg.onnx_cpu and cfg.onnx_threads == 0
+    assert cfg.model_mirror is None and not cfg.model_download and not cfg.onnx_cpu and cfg.onnx_threads == 1
     # The token is generated once into the data dir (mode 0600) and read back the same.
     assert cfg.data_dir == tmp_path and (tmp_path / "backend_token").read_text().strip() == cfg.token
     assert config.load().token == cfg.token
