@@ -68,12 +68,11 @@ def facegate(pack: str) -> System:
     models = f"{type(engine.detector).__name__} + {type(engine.recognizer).__name__}"
 
     def embed(data1: bytes, data2: bytes) -> list[np.ndarray | None]:
-        photos = {1: decode_image(data1), 2: decode_image(data2)}
         try:
-            sides = engine.subjects_embedded(photos)
+            sides = engine.subjects_embedded(decode_image(data1), decode_image(data2))
         except NoFaceError:  # which photos: each alone (rare; the pair is wrong either way)
             return [subject_embedding(engine, data1), subject_embedding(engine, data2)]
-        return [sides[1][1], sides[2][1]]
+        return [embedding for _, embedding in sides]
 
     return System(f"facegate, {pack} pack ({models})", embed, lambda a, b: engine.similarity(a, b) >= 0.5)
 

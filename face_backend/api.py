@@ -148,13 +148,12 @@ def _compare_one(data: dict[str, Any], engine: FaceEngine, app_id: str) -> Any:
     sides = [_compare_side(data, 1), _compare_side(data, 2)]
     loaded = [value if kind == "token" else _load("compare", IMAGE_APIS["compare"].image_fields[n], value)
               for n, (kind, value) in enumerate(sides)]
-    photos = engine.subjects_embedded({n: item for n, item in enumerate(loaded, start=1) if not isinstance(item, str)})
-    faces: list[Face | None] = []
-    embeddings = []
-    for n, item in enumerate(loaded, start=1):
-        face, embedding = (None, stored_embedding(engine, app_id, item)) if isinstance(item, str) else photos[n]
-        faces.append(face)
-        embeddings.append(embedding)
+    if not any(isinstance(item, str) for item in loaded):
+        embedded = engine.subjects_embedded(*loaded)  # the two photos side by side
+    else:  # one photo at most: the sides in order, so an unknown token 1 answers at once
+        embedded = [(None, stored_embedding(engine, app_id, item)) if isinstance(item, str) else engine.subject_embedded(item, n)
+                    for n, item in enumerate(loaded, start=1)]
+    faces, embeddings = zip(*embedded)
     score = round(engine.similarity(*embeddings), 4)
     if not fields:
         return score

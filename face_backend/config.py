@@ -30,7 +30,7 @@ class BackendConfig:
     model_mirror: Path | None = None  # FACEGATE_MODEL_MIRROR
     model_download: bool = False  # FACEGATE_MODEL_DOWNLOAD
     onnx_cpu: bool = False  # FACEGATE_ONNX_CPU (any non-empty value)
-    onnx_threads: int = 1  # FACEGATE_ONNX_THREADS: intra-op threads per session (0: onnxruntime's choice)
+    onnx_threads: int = 1  # FACEGATE_ONNX_THREADS: intra-op threads per model run (0: onnxruntime's choice)
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:

@@ -13,7 +13,8 @@ larger on the whole-image canvas than the detectors' largest anchors, so when th
 face at all, one more pass over the image shrunk to LARGE_PASS_SIDE (a 256 px canvas, a sixth of a
 640 run) looks for it; only large faces count from that pass. (A photo where the whole-image pass
 found faces is not a frame-filling one: running the pass there too cost every group photo and
-every compare a second YuNet run for nothing.)
+every compare a second YuNet run for nothing.) A large photo's passes run side by side on up to
+PASS_THREADS threads.
 The passes are merged with NMS and returned in original-image pixels, largest face first.
 """
 from __future__ import annotations
@@ -34,8 +35,9 @@ STRIDE = 32  # the models' coarsest feature stride: canvas sides are multiples o
 TILE_LONG_SIDE = 1280
 TILE_OVERLAP = 160
 NMS_IOU = 0.4
-# A large photo's passes run side by side on this many threads (one onnxruntime thread each).
-PASS_THREADS = max(1, min(4, os.cpu_count() or 1))
+# A large photo's passes run side by side on this many threads (one onnxruntime thread each): the
+# CPUs this process may use, at most 4 (a 4000x3000 photo has seven passes).
+PASS_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 # A face whose long side is at least this fraction of the image's long side counts as large:
 # the whole-image pass finds such faces up to ~60% of the canvas; beyond that they are missed.
 LARGE_FACE = 0.3
@@ -113,7 +115,7 @@ class _Detector(OnnxModel):
 def _spread(passes: list[Callable[[], list[tuple]]]) -> list[list[tuple]]:
     """Each pass's detections, in order. A large photo's passes (the whole image and its tiles) are
     independent runs of one onnxruntime thread each, so they are dealt out over PASS_THREADS
-    threads: a 4000x3000 photo's seven runs took one core's time for the whole request otherwise."""
+    threads: otherwise a 4000x3000 photo's seven runs would use one core for the whole request."""
     groups = [passes[i::PASS_THREADS] for i in range(min(PASS_THREADS, len(passes)))]
     done = side_by_side([lambda group=group: [run() for run in group] for group in groups])
     return [done[i % len(groups)][i // len(groups)] for i in range(len(passes))]

@@ -98,19 +98,12 @@ class FaceEngine:
 
     def subject_embedding(self, img: np.ndarray, which: int = 0) -> np.ndarray:
         """The embedding of the face compare uses for this photo; NoFaceError(which) when none."""
-        return self.embed(img, self.subject(img, which))
+        return self.subject_embedded(img, which)[1]
 
-    def subjects_embedded(self, photos: dict[int, np.ndarray]) -> dict[int, tuple[Face, np.ndarray]]:
-        """The subject face and its embedding of each photo of a compare ({which: image}, which 1
-        or 2), the photos side by side: each model session runs on one thread (config.onnx_threads),
-        so two photos on two threads use two cores where one photo could not. The first photo
-        without a face, in order, raises NoFaceError(which), as one after the other would."""
-        def one(which: int, img: np.ndarray) -> tuple[Face, np.ndarray]:
-            face = self.subject(img, which)
-            return face, self.embed(img, face)
-
-        results = side_by_side([lambda which=which, img=img: one(which, img) for which, img in photos.items()])
-        return dict(zip(photos, results))
+    def subject_embedded(self, img: np.ndarray, which: int = 0) -> tuple[Face, np.ndarray]:
+        """The face compare uses for this photo and its embedding; NoFaceError(which) when none."""
+        face = self.subject(img, which)
+        return face, self.embed(img, face)
 
     def similarity(self, embedding1: np.ndarray, embedding2: np.ndarray) -> float:
         """Calibrated similarity of two embeddings; >= 0.5 means the same person."""
@@ -118,8 +111,15 @@ class FaceEngine:
 
     def compare(self, img1: np.ndarray, img2: np.ndarray) -> float:
         """Calibrated similarity of the photos' subjects (vision.subject); >= 0.5 means the same person."""
-        sides = self.subjects_embedded({1: img1, 2: img2})
-        return self.similarity(sides[1][1], sides[2][1])
+        (_, embedding1), (_, embedding2) = self.subjects_embedded(img1, img2)
+        return self.similarity(embedding1, embedding2)
+
+    def subjects_embedded(self, img1: np.ndarray, img2: np.ndarray) -> list[tuple[Face, np.ndarray]]:
+        """subject_embedded of both photos of a compare, side by side (runtime.side_by_side): with
+        one onnxruntime thread per run (config.onnx_threads' default) two photos on two threads use
+        two cores where one could not. The first photo without a face, in order, raises
+        NoFaceError(which), as one after the other would."""
+        return side_by_side([lambda: self.subject_embedded(img1, 1), lambda: self.subject_embedded(img2, 2)])
 
     # -- lifecycle -------------------------------------------------------------------------------
     def warm_up(self, optional: bool = True) -> None:

@@ -13,7 +13,6 @@
 """
 from __future__ import annotations
 
-import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
@@ -21,6 +20,8 @@ from onnx import helper, numpy_helper
 def optimised(raw: bytes, free_image_size: bool = False) -> bytes:
     """The model's bytes after the rewrites that apply to it (`raw` itself when none does)."""
     model = onnx.load_from_string(raw)
+    if any(init.data_location == onnx.TensorProto.EXTERNAL for init in model.graph.initializer):
+        return raw  # weights in files beside the model: loaded from its path, as shipped
     changed = _weights_not_inputs(model.graph)
     changed = _prelu_as_relu(model.graph) or changed
     if free_image_size:
@@ -49,7 +50,8 @@ def _prelu_as_relu(graph: onnx.GraphProto) -> bool:
             continue
         x, a, y = node.input[0], node.input[1], node.output[0]
         rest = f"{y}/one_minus_slope"
-        graph.initializer.append(numpy_helper.from_array((1 - numpy_helper.to_array(slope)).astype(np.float32), rest))
+        slopes = numpy_helper.to_array(slope)
+        graph.initializer.append(numpy_helper.from_array((1 - slopes).astype(slopes.dtype), rest))
         nodes += [helper.make_node("Relu", [x], [f"{y}/relu"]),
                   helper.make_node("Mul", [f"{y}/relu", rest], [f"{y}/positive"]),
                   helper.make_node("Mul", [x, a], [f"{y}/sloped"]),

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Callable, Generic, TypeVar
 
 import onnxruntime as ort
-from google.protobuf.message import DecodeError
 
 from face_backend import config, model_store
 from face_backend.vision.onnx_graph import optimised
@@ -44,11 +43,12 @@ def session(path: Path, free_image_size: bool = False) -> ort.InferenceSession:
     raw = path.read_bytes()
     try:
         model = optimised(raw, free_image_size)
-    except (DecodeError, ValueError):  # a graph the rewrites cannot read still loads as it is
+        if model is not raw:
+            return ort.InferenceSession(model, sess_options=options, providers=providers())
+    except Exception:  # noqa: BLE001 - a graph the rewrites cannot handle still runs as shipped
         log.warning("could not rewrite the graph of %s; it runs as shipped", path.name, exc_info=True)
-        model = raw
-    # The path when nothing changed (a model could name external data files relative to it).
-    return ort.InferenceSession(str(path) if model is raw else model, sess_options=options, providers=providers())
+    # From its path, as shipped (a model could name external data files relative to it).
+    return ort.InferenceSession(str(path), sess_options=options, providers=providers())
 
 
 def side_by_side(calls: list[Callable[[], T]]) -> list[T]:

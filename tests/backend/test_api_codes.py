@@ -67,6 +67,9 @@ def test_over_2mb_is_4103_and_faceless_is_4105(photos_dir, engine, b64, body):
     # The two photos run side by side; the first without a face, in order, is the one named.
     reply = handle("compare", body(img1Base64=faceless, img2Base64=faceless), "t", engine)
     assert reply["code"] == errors.NO_FACE and "image 1" in reply["details"]
+    # With a face token the sides go in order too: an unknown token 1 answers before photo 2's 4105.
+    reply = handle("compare", body(face_token1="nope", img2Base64=faceless), "t", engine)
+    assert reply["code"] == errors.LIBRARY_NOT_FOUND and "nope" in reply["details"]
 
 
 def test_unexpected_failure_is_5000_with_request_id(photos_dir, b64, body):

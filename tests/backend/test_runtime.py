@@ -82,3 +82,35 @@ def test_a_detector_runs_on_a_canvas_the_size_of_the_image(fresh_config):
     small = dict(zip(outputs, ours.run(None, {"input": rng.uniform(0, 255, (1, 3, 256, 384)).astype(np.float32)})))
     for stride in (8, 16, 32):
         assert small[f"cls_{stride}"].shape[1] == (256 // stride) * (384 // stride)
+
+
+def _prelu_graph(dtype: np.dtype, elem_type: int) -> onnx.ModelProto:
+    """A one-node PRelu graph with per-channel slopes (some above 1, some negative)."""
+    slope = onnx.numpy_helper.from_array(np.array([0.25, -0.5, 1.5], dtype=dtype).reshape(3, 1, 1), "slope")
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("PRelu", ["x", "slope"], ["y"])], "prelu",
+        [onnx.helper.make_tensor_value_info("x", elem_type, [1, 3, 4, 4])],
+        [onnx.helper.make_tensor_value_info("y", elem_type, [1, 3, 4, 4])], [slope])
+    return onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 17)])
+
+
+def test_prelu_rewrite_keeps_the_slopes_type(fresh_config, tmp_path):
+    """A float16 graph stays float16 (a float32 constant beside it would not load)."""
+    path = tmp_path / "prelu16.onnx"
+    onnx.save(_prelu_graph(np.float16, onnx.TensorProto.FLOAT16), str(path))
+    x = {"x": np.linspace(-2, 2, 48, dtype=np.float16).reshape(1, 3, 4, 4)}
+    shipped = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, x)[0]
+    assert "PRelu" not in {n.op_type for n in onnx.load_from_string(onnx_graph.optimised(path.read_bytes())).graph.node}
+    assert np.allclose(runtime.session(path).run(None, x)[0], shipped, atol=1e-3)
+
+
+def test_a_model_with_external_weights_loads_as_shipped(fresh_config, tmp_path):
+    """Weights in a file beside the model: no rewrite (it would lose the path they are read from)."""
+    path = tmp_path / "prelu_external.onnx"
+    onnx.save(_prelu_graph(np.float32, onnx.TensorProto.FLOAT), str(path), save_as_external_data=True,
+              all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
+    assert (tmp_path / "weights.bin").exists()
+    assert onnx_graph.optimised(path.read_bytes()) == path.read_bytes()
+    x = {"x": np.linspace(-2, 2, 48, dtype=np.float32).reshape(1, 3, 4, 4)}
+    expected = np.where(x["x"] > 0, x["x"], x["x"] * np.array([0.25, -0.5, 1.5], dtype=np.float32).reshape(1, 3, 1, 1))
+    assert np.allclose(runtime.session(path).run(None, x)[0], expected, atol=1e-6)
