@@ -24,6 +24,11 @@ from face_backend.vision.runtime import ManifestModel, session
 from face_backend.vision.types import AgeGender, Face
 
 PADDING = 0.2
+# Each network also sees the chip mirrored, and the two answers are averaged (one batch per network).
+# On all 3,000 UTKFace crops (bench/accuracy.py --sets utk): age error 6.45 -> 6.26 years, lower in
+# every age band (0-12 2.99 -> 2.91, 13-59 6.97 -> 6.75, 60+ 12.88 -> 12.52), gender 86.0% both
+# ways; +3.3 ms of CPU per face, +10% for the attributes API on one-face crops.
+MIRRORED = True
 # dlib's 5-point chip template (get_face_chip_details): eye corners and the base of the nose,
 # in [0,1] chip units before padding.
 _DLIB_5 = np.array(
@@ -92,10 +97,19 @@ class AgeGenderModel(ManifestModel[_Networks]):
         if not faces:
             return []
         nets = self._loaded()
-        gender_in = self._blob([face_chip(img_bgr, f.landmarks, 32) for f in faces], nets.means)
-        age_in = self._blob([face_chip(img_bgr, f.landmarks, 64) for f in faces], nets.means)
+        gender_chips = [face_chip(img_bgr, f.landmarks, 32) for f in faces]
+        age_chips = [face_chip(img_bgr, f.landmarks, 64) for f in faces]
+        if MIRRORED:
+            gender_chips += [c[:, ::-1] for c in gender_chips]
+            age_chips += [c[:, ::-1] for c in age_chips]
+        gender_in = self._blob(gender_chips, nets.means)
+        age_in = self._blob(age_chips, nets.means)
         gender_p = nets.gender.run(None, {nets.gender.get_inputs()[0].name: gender_in})[0]
         age_p = nets.age.run(None, {nets.age.get_inputs()[0].name: age_in})[0]
+        if MIRRORED:
+            n = len(faces)
+            gender_p = (gender_p[:n] + gender_p[n:]) / 2
+            age_p = (age_p[:n] + age_p[n:]) / 2
         out = []
         for gp, ap in zip(gender_p, age_p):
             gender = "Male" if nets.gender_labels[int(np.argmax(gp))] == "male" else "Female"
