@@ -22,6 +22,7 @@ import onnxruntime as ort
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from face_backend import model_store  # noqa: E402
 from face_backend.vision.onnx_graph import optimised  # noqa: E402
+from face_backend.vision.runtime import session_options  # noqa: E402
 
 # (manifest name, input side, free input size)
 MODELS = (("sface", 112, False), ("arcface-w600k-mbf", 112, False), ("minifasnet-v2", 80, False),
@@ -30,11 +31,8 @@ YUNET_CANVASES = ((480, 480), (320, 320), (256, 256))
 
 
 def session(model: bytes | str, threads: int) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = threads
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+    """A session with the product's options (runtime.session_options), on the CPU."""
+    return ort.InferenceSession(model, sess_options=session_options(threads), providers=["CPUExecutionProvider"])
 
 
 def timed(runs: list[tuple[ort.InferenceSession, dict]], rounds: int) -> list[float]:

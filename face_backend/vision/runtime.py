@@ -26,20 +26,26 @@ def providers() -> list[str]:
     return chosen
 
 
-def session(path: Path, free_image_size: bool = False) -> ort.InferenceSession:
-    """An inference session on the rewritten graph (vision/onnx_graph.py), with quiet logging.
-
-    `free_image_size`: the model takes images of any height and width (detectors).
-    """
+def session_options(threads: int) -> ort.SessionOptions:
+    """Quiet logging (the SFace graph warns about every initializer), `threads` intra-op threads
+    (0: onnxruntime's choice), and threads that do not spin."""
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    threads = config.get().onnx_threads
     if threads > 0:
         options.intra_op_num_threads = threads
     # onnxruntime's intra-op threads spin while they wait for work by default. With several request
     # threads (and processes) on the same cores the spinning took the CPU the other requests needed:
     # a YuNet run cost 15 ms of CPU instead of 6.5, an SFace embedding 50 instead of 26 (DECISIONS.md).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def session(path: Path, free_image_size: bool = False) -> ort.InferenceSession:
+    """An inference session on the rewritten graph (vision/onnx_graph.py), with session_options.
+
+    `free_image_size`: the model takes images of any height and width (detectors).
+    """
+    options = session_options(config.get().onnx_threads)
     raw = path.read_bytes()
     try:
         model = optimised(raw, free_image_size)
