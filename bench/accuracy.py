@@ -15,11 +15,13 @@ sends it, and the figures are read from the wire reply (code, face_list, labels,
 - mfn: mask on MaskedFace-Net (mask_correct must be "wearing", mask_incorrect "incorrect").
 - mask: mask on the held-back 20% of ../shared/data/mask (tools/train_mask.py's split).
 - photos: detect on ../shared/data/photos: annotated faces found (nose inside a box), extra boxes.
+- faceless: detect on crops of those photos that hold no face (clothes, walls, hands, furniture),
+  cut and shrunk to at most 224 px like the tight face crops: every face answered is a false face.
 
-usage: .venv/bin/python bench/accuracy.py [--pack default,insightface] [--sets lfw,cn,utk,nuaa,mfn,mask,photos]
+usage: .venv/bin/python bench/accuracy.py [--pack default,insightface] [--sets lfw,cn,utk,nuaa,mfn,mask,photos,faceless]
                                           [--limit N] [--json out.json] [--cost]
 --limit N takes N evenly spaced items of each set (pairs for lfw/cn) for a quick run.
---cost also answers every call with the detector's large-face pass off and prints what it costs.
+--cost also answers every call with the detector's large-face passes off and prints what it costs.
 """
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ from train_mask import CLASSES as MASK_CLASSES, SEED as MASK_SEED, stratified_sp
 
 SHARED = REPO.parent / "shared" / "data"
 EVAL = SHARED / "eval"
-SETS = ("lfw", "cn", "utk", "nuaa", "mfn", "mask", "photos")
+SETS = ("lfw", "cn", "utk", "nuaa", "mfn", "mask", "photos", "faceless")
 FARS = (1e-3, 1e-4, 1e-5)
 AGE_BANDS = (("0-12", 0, 12), ("13-59", 13, 59), ("60+", 60, 200))
 
@@ -120,7 +122,7 @@ class Wire:
 
 
 class CostWire(Wire):
-    """Also answers each call with the detector's large-face pass off, alternating the order, and
+    """Also answers each call with the detector's large-face passes off, alternating the order, and
     sums both variants' CPU time (robust to other load on a shared machine) and wall time."""
 
     def __init__(self, engine: FaceEngine) -> None:
@@ -130,21 +132,21 @@ class CostWire(Wire):
 
     def call(self, api: str, row: Row, *images: bytes) -> dict:
         body = json.dumps(dict(zip(APIS[api].image_fields, (b64(i) for i in images)))).encode()
-        side = detector.LARGE_PASS_SIDE
-        variants = (("off", 0), ("on", side)) if row.items % 2 else (("on", side), ("off", 0))
+        sides = detector.LARGE_PASS_SIDES
+        variants = (("off", ()), ("on", sides)) if row.items % 2 else (("on", sides), ("off", ()))
         if api not in self._warm:  # an API's first call pays one-time set-up: keep it off the clock
             handle(api, body, "bench-warm-up", self.engine)
             self._warm.add(api)
         try:
             for name, value in variants:
-                detector.LARGE_PASS_SIDE = value
+                detector.LARGE_PASS_SIDES = value
                 cpu, wall = time.process_time(), time.perf_counter()
                 handle(api, body, f"bench-{row.set}", self.engine)
                 self.cost[row.set][f"cpu_{name}"] += time.process_time() - cpu
                 self.cost[row.set][f"wall_{name}"] += time.perf_counter() - wall
             self.cost[row.set]["images"] += len(images)
         finally:
-            detector.LARGE_PASS_SIDE = side
+            detector.LARGE_PASS_SIDES = sides
         return super().call(api, row, *images)
 
 
@@ -353,8 +355,64 @@ def run_photos(wire: Wire, limit: int | None) -> Row:
     return row
 
 
+FACELESS_SEED = 20261126
+FACELESS_PER_PHOTO = 25
+FACELESS_SIDE = 224
+
+
+def faceless_crops(engine: FaceEngine) -> list[np.ndarray]:
+    """Seeded random crops of the annotated photos that keep clear of every face: of every annotated
+    nose and of every box the detector finds in the whole photo, grown by the box's size on each
+    side (a face the detector missed would count against it here). Each crop is shrunk to at most
+    FACELESS_SIDE px, the size of the tight face crops the large-face passes exist for."""
+    rng = np.random.default_rng(FACELESS_SEED)
+    annotations = json.loads((SHARED / "photos" / "annotations.json").read_text())
+    crops = []
+    for item in annotations["images"]:
+        data, scale = photo_bytes(SHARED / "photos" / item["file"])
+        img = decode_image(data, allow_reduced=False)  # boxes and noses are in the photo's own pixels
+        height, width = img.shape[:2]
+        keep_out = [(x - w, y - h, x + 2 * w, y + 2 * h) for x, y, w, h in (f.box for f in engine.detect(img))]
+        noses = [(x * scale, y * scale) for x, y in item["noses"]]
+        kept = 0
+        for _ in range(20 * FACELESS_PER_PHOTO):
+            side = int(rng.integers(60, max(61, min(height, width) // 2)))
+            aspect = float(rng.uniform(0.6, 1.6))
+            cw, ch = min(width, int(side * min(1.0, aspect))), min(height, int(side / max(1.0, aspect)))
+            x0, y0 = int(rng.integers(0, width - cw + 1)), int(rng.integers(0, height - ch + 1))
+            if any(x0 < bx1 and bx0 < x0 + cw and y0 < by1 and by0 < y0 + ch for bx0, by0, bx1, by1 in keep_out):
+                continue
+            if any(x0 - cw <= nx <= x0 + 2 * cw and y0 - ch <= ny <= y0 + 2 * ch for nx, ny in noses):
+                continue
+            crop = img[y0 : y0 + ch, x0 : x0 + cw]
+            shrink = FACELESS_SIDE / max(cw, ch)
+            if shrink < 1:
+                crop = cv2.resize(crop, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+            crops.append(crop)
+            kept += 1
+            if kept == FACELESS_PER_PHOTO:
+                break
+    return crops
+
+
+def run_faceless(wire: Wire, limit: int | None) -> Row:
+    """Detect on faceless crops: the right answer is "no face" (4105); any face is a false one."""
+    row = Row(wire.engine.pack.name, "faceless", "detect")
+    false_faces = 0
+    for crop in spaced(faceless_crops(wire.engine), limit):
+        data = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+        reply = wire.call("detect", row, data)
+        found = len(reply["result"]["face_list"]) if reply["code"] == "0" else 0
+        false_faces += found
+        row.items += 1
+        row.correct += found == 0
+    row.details = {"crops_with_a_face": row.items - row.correct, "false_faces": false_faces}
+    return row
+
+
 RUNNERS: dict[str, Callable[[Wire, int | None], Row]] = {
     "utk": run_utk, "nuaa": run_nuaa, "mfn": run_mfn, "mask": run_mask, "photos": run_photos,
+    "faceless": run_faceless,
 }
 
 
@@ -381,7 +439,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="items per set (evenly spaced)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--cost", action="store_true",
-                        help="also time every call with the detector's large-face pass off (3x slower)")
+                        help="also time every call with the detector's large-face passes off (3x slower)")
     args = parser.parse_args()
     sets = [s for s in args.sets.split(",") if s]
     unknown = set(sets) - set(SETS)
@@ -417,7 +475,7 @@ def main() -> int:
             cells = " | ".join(f"{t[f'{far:g}']:.4f}" if t[f"{far:g}"] is not None else "— (too few)" for far in FARS)
             print(f"| {pack} | {name} | {t['impostor_pairs']} | {cells} |")
     if args.cost:
-        print("\nCost of the large-face pass (same calls, pass off vs on, alternating; ms per image):")
+        print("\nCost of the large-face passes (same calls, passes off vs on, alternating; ms per image):")
         print("| pack | set | API | CPU off | CPU on | CPU ratio | wall off | wall on | wall ratio |")
         print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:

@@ -1,9 +1,10 @@
-"""Cost of the mask API per image: this tree's mask head against the head at another git revision.
+"""Cost of the mask API per image: this tree's mask model against the one at another git revision.
 
 Every photo goes through `face_backend.api.handle("mask", ...)` twice in one process, once with
 each head, alternating which goes first; CPU time (process_time: robust to other load on a shared
 machine) and wall time are summed per head. The other revision's mask module and head file are
-read with `git show` into a temporary folder; everything else (decode, detector) is this tree's.
+read with `git show` into a temporary folder (the CNN file too where that revision has one);
+everything else (decode, detector) is this tree's.
 
 usage: .venv/bin/python bench/mask_cost.py [--rev main] [--sets mask,mfn] [--limit N]
 """
@@ -31,7 +32,7 @@ from face_backend.vision.runtime import Once  # noqa: E402
 
 
 def module_at(rev: str, folder: Path) -> ModuleType:
-    """face_backend/vision/mask.py as it was at `rev`, with its head file loaded from that revision."""
+    """face_backend/vision/mask.py as it was at `rev`, with its model files read from that revision."""
     source = folder / "mask_at_rev.py"
     source.write_bytes(subprocess.run(["git", "show", f"{rev}:face_backend/vision/mask.py"], cwd=REPO,
                                       check=True, capture_output=True).stdout)
@@ -42,7 +43,20 @@ def module_at(rev: str, folder: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.HEAD_FILE = head
+    if hasattr(module, "CNN_MODEL"):
+        cnn = folder / "mask_cnn.onnx"
+        cnn.write_bytes(subprocess.run(["git", "show", f"{rev}:face_backend/models/mask_cnn.onnx"], cwd=REPO,
+                                       check=True, capture_output=True).stdout)
+        module.CNN_FILE = cnn
     return module
+
+
+def loaded_at(module: ModuleType) -> object:
+    """The revision's mask model, loaded (by its own _load) from the files module_at read."""
+    files = [module.HEAD_FILE] + ([module.CNN_FILE] if hasattr(module, "CNN_FILE") else [])
+    model = module.MaskModel()
+    model._value = Once(lambda: model._load(files))
+    return model
 
 
 def engine_with(engine: FaceEngine, mask_model: object) -> FaceEngine:
@@ -74,8 +88,7 @@ def main() -> int:
     engine.warm_up(optional=False)
     with tempfile.TemporaryDirectory() as tmp:
         old = module_at(args.rev, Path(tmp))
-        old_model = old.MaskModel()
-        old_model._value = Once(lambda: old.MaskHead.load(old.HEAD_FILE))
+        old_model = loaded_at(old)
         engines = {"this tree": engine, args.rev: engine_with(engine, old_model)}
         totals = {name: {"cpu": 0.0, "wall": 0.0} for name in engines}
         items = photos(args.sets.split(","), args.limit)
@@ -93,7 +106,7 @@ def main() -> int:
     n = max(len(items), 1)
     base = totals[args.rev]
     print(f"mask API, {len(items)} photos ({args.sets}), ms per image, alternating in one process:\n")
-    print("| head | CPU ms | wall ms | CPU ratio | wall ratio |")
+    print("| mask model | CPU ms | wall ms | CPU ratio | wall ratio |")
     print("|---|---|---|---|---|")
     for name, t in totals.items():
         print(f"| {name} | {1000 * t['cpu'] / n:.2f} | {1000 * t['wall'] / n:.2f} | "

@@ -31,6 +31,7 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -216,10 +217,16 @@ def fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray, classes: int = 3) -> 
     return MaskHead(mean, scale, p["w1"], p["b1"], p["w2"], p["b2"])
 
 
-def answers(head: MaskHead, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The product's decision (0 no mask, 1 wearing, 2 incorrect) and P(mask worn), per row."""
-    decided = [decide(p) for p in head.probabilities(x)]
+def answers_of(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The product's decision (0 no mask, 1 wearing, 2 incorrect) and P(mask worn), per row of
+    class probabilities."""
+    decided = [decide(p) for p in probabilities]
     return np.array([ANSWERS.index(m.state) for m in decided]), np.array([m.score for m in decided])
+
+
+def answers(head: MaskHead, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`answers_of` the head's probabilities for feature rows x."""
+    return answers_of(head.probabilities(x))
 
 
 def report(y: np.ndarray, pred: np.ndarray, title: str) -> list[str]:
@@ -236,15 +243,64 @@ def report(y: np.ndarray, pred: np.ndarray, title: str) -> list[str]:
     return lines
 
 
-def record_in_manifest(path: Path) -> str:
-    """Write the new head's sha256 and size into the model manifest (the product verifies both)."""
+def record_in_manifest(path: Path, model: str = HEAD_MODEL) -> str:
+    """Write a newly trained model file's sha256 and size into the model manifest (the product
+    verifies both)."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     manifest = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
     for item in manifest["models"]:
-        if item["name"] == HEAD_MODEL and item["file"] == path.name:
+        if item["name"] == model and item["file"] == path.name:
             item["sha256"], item["bytes"] = digest, path.stat().st_size
     MANIFEST_PATH.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return digest
+
+
+def write_report(lines: list[str], out: Path, model: str) -> None:
+    """Record the model file just written in the manifest, print the report and keep it beside the
+    file as <stem>_eval.txt."""
+    lines.append(f"wrote {out.name}: {out.stat().st_size} bytes sha256={record_in_manifest(out, model)}")
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    (out.parent / f"{out.stem}_eval.txt").write_text(text)
+
+
+@dataclass
+class MaskData:
+    """Every training and validation face: the real photos' aligned crops (label 0 no mask, 1 mask)
+    split stratified, and the synthetic faces (class 0 cut off, 1 correct, 2 incorrect) on the side
+    of the split of the photo they were drawn on."""
+
+    crops: np.ndarray
+    y: np.ndarray
+    detected: np.ndarray
+    names: list[str]
+    train: np.ndarray
+    val: np.ndarray
+    s_crops: np.ndarray
+    s_y: np.ndarray
+    s_where: np.ndarray
+    s_train: np.ndarray
+    n_cut: int
+    seconds: float
+
+
+def mask_data(data: Path, cache: Path) -> MaskData:
+    """The real photos and the synthetic faces, split (the crops cached in `cache`)."""
+    started = time.perf_counter()
+    crops, y, detected, names = aligned_crops(data, cache / "mask_crops.npz")
+    train, val = stratified_split(y, SEED)
+    unmasked = np.where(y == 0)[0]
+    s_crops, s_y, s_source, s_where = synthetic_crops(data, names, unmasked, insightface_wheel(cache),
+                                                      cache / "mask_synth_crops.npz")
+    cut, cut_source = cut_crops(data, names, unmasked, cache / "mask_cut_crops.npz")
+    seconds = time.perf_counter() - started
+    # The cut-off faces join the synthetic set as "no mask".
+    s_crops = np.concatenate([s_crops, cut])
+    s_y = np.concatenate([s_y, np.zeros(len(cut), int)])
+    s_source = np.concatenate([s_source, cut_source])
+    s_where = np.array(list(s_where) + ["cut_below"] * len(cut))
+    return MaskData(crops, y, detected, names, train, val, s_crops, s_y, s_where, np.isin(s_source, train),
+                    len(cut), seconds)
 
 
 def main() -> int:
@@ -256,20 +312,9 @@ def main() -> int:
                              "caches after changing the detector, alignment or mask_synth)")
     args = parser.parse_args()
 
-    started = time.perf_counter()
-    crops, y, detected, names = aligned_crops(args.data, args.cache / "mask_crops.npz")
-    train, val = stratified_split(y, SEED)
-    unmasked = np.where(y == 0)[0]
-    s_crops, s_y, s_source, s_where = synthetic_crops(args.data, names, unmasked, insightface_wheel(args.cache),
-                                                      args.cache / "mask_synth_crops.npz")
-    cut, cut_source = cut_crops(args.data, names, unmasked, args.cache / "mask_cut_crops.npz")
-    crops_s = time.perf_counter() - started
-    # The cut-off faces join the synthetic set as "no mask".
-    s_crops = np.concatenate([s_crops, cut])
-    s_y = np.concatenate([s_y, np.zeros(len(cut), int)])
-    s_source = np.concatenate([s_source, cut_source])
-    s_where = np.array(list(s_where) + ["cut_below"] * len(cut))
-    s_train = np.isin(s_source, train)
+    d = mask_data(args.data, args.cache)
+    crops, y, detected, names, train, val = d.crops, d.y, d.detected, d.names, d.train, d.val
+    s_crops, s_y, s_where, s_train, crops_s, n_cut = d.s_crops, d.s_y, d.s_where, d.s_train, d.seconds, d.n_cut
 
     started = time.perf_counter()
     x = np.array([mask_features(crop) for crop in crops])
@@ -302,9 +347,9 @@ def main() -> int:
         f"no face detected (whole photo used): {int((~detected).sum())} "
         f"(with_mask {int((~detected & (y == 1)).sum())}, without_mask {int((~detected & (y == 0)).sum())})",
         f"synthetic (tools/mask_synth.py on the unmasked photos, insightface 2.1 textures + plain colours): "
-        f"{len(s_y) - len(cut)} faces still detected after drawing, of {len(SYNTH_PLAN)} per unmasked photo with a face; "
+        f"{len(s_y) - n_cut} faces still detected after drawing, of {len(SYNTH_PLAN)} per unmasked photo with a face; "
         + ", ".join(f"{w} {int(np.sum(s_where == w))}" for w in ("correct", "below_nose", "below_mouth"))
-        + f"; unmasked photos cut off below the nose or mouth (no mask): {len(cut)}",
+        + f"; unmasked photos cut off below the nose or mouth (no mask): {n_cut}",
         f"split: real photos stratified, seed {SEED}, validation {VAL_FRACTION:.0%}: train={len(train)} val={len(val)}; "
         f"synthetic follow their source photo: train={int(s_train.sum())} val={int(s_val.sum())}",
         f"training: {HIDDEN} hidden ReLU units, {STEPS} full-batch Adam steps, lr {LEARNING_RATE}, L2 {L2}, "
@@ -322,10 +367,7 @@ def main() -> int:
     ]
     head.save(args.out, features="hog16_lower+hog16_full+lab_bands+hog8_nose+profile, align_face 112", hidden=str(HIDDEN),
               classes=",".join(HEAD_CLASSES), seed=str(SEED))
-    lines.append(f"wrote {args.out.name}: {args.out.stat().st_size} bytes sha256={record_in_manifest(args.out)}")
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    (args.out.parent / "mask_head_eval.txt").write_text(text)
+    write_report(lines, args.out, HEAD_MODEL)
     return 0
 
 

@@ -10,8 +10,9 @@ are scaled up: that makes the landmarks of their faces more exact (on the Chines
 overlapping tiles of the image at a higher resolution finds small background faces that the first
 pass is too coarse for. A face that fills the frame (ID photos, selfies, kiosk crops) becomes
 larger on the whole-image canvas than the detectors' largest anchors, so when that pass found no
-face at all, one more pass over the image shrunk to LARGE_PASS_SIDE (a 256 px canvas, a sixth of a
-640 run) looks for it; only large faces count from that pass. (A photo where the whole-image pass
+face at all, one more pass over the image shrunk to 256 px (a sixth of a 640 run) looks for it, and
+when that finds none either, one over the image shrunk to 128 px (a face cut off by the frame,
+larger than the photo itself); only large faces count from these passes. (A photo where the whole-image pass
 found faces is not a frame-filling one: running the pass there too cost every group photo and
 every compare a second YuNet run for nothing.) A large photo's passes run side by side on up to
 PASS_THREADS threads.
@@ -41,10 +42,12 @@ PASS_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_
 # A face whose long side is at least this fraction of the image's long side counts as large:
 # the whole-image pass finds such faces up to ~60% of the canvas; beyond that they are missed.
 LARGE_FACE = 0.3
-# Large-face pass: the image's long side on the canvas. Measured on the mask photos' held-back
-# 20% (faces the whole-image pass missed): 480 px still missed 51%, 320 px 23%, 256 px 13%.
-# 0 turns the pass off (bench/accuracy.py --cost measures what it costs).
-LARGE_PASS_SIDE = 256
+# Large-face passes: the image's long side on each canvas, tried in order until one finds a large
+# face. Measured on the mask photos' held-back 20% (faces the whole-image pass missed): a 480 px
+# pass still missed 51%, 320 px 23%, 256 px 13% (11 photos); 128 px after 256 found 4 of those 11
+# (faces cut off at the brow or chin: the face is larger than the photo). () turns them off
+# (bench/accuracy.py --cost measures what they cost).
+LARGE_PASS_SIDES: tuple[int, ...] = (256, 128)
 
 
 class _Detector(OnnxModel):
@@ -80,6 +83,15 @@ class _Detector(OnnxModel):
             out.append((b, float(score), p))
         return out
 
+    def _large_faces(self, img: np.ndarray) -> list[tuple]:
+        """Large faces from the large-face passes, tried in LARGE_PASS_SIDES order until one finds any."""
+        long_side = max(img.shape[:2])
+        for side in LARGE_PASS_SIDES:
+            large = [f for f in self._pass(img, side / long_side, self.score_threshold) if _is_large(f[0], long_side)]
+            if large:
+                return large
+        return []
+
     def detect(self, img: np.ndarray, scale: float = 1.0, size: tuple[int, int] | None = None) -> list[Face]:
         """All faces in a BGR image, largest first.
 
@@ -102,9 +114,8 @@ class _Detector(OnnxModel):
                        for y0 in _starts(wh) for x0 in _starts(ww)]
         whole, *tiles = _spread(passes)
         found = whole + [face for tile in tiles for face in tile]
-        if LARGE_PASS_SIDE and not whole:
-            large = self._pass(work, LARGE_PASS_SIDE / long_side, self.score_threshold)
-            found += [f for f in large if _is_large(f[0], long_side)]
+        if not whole:
+            found += self._large_faces(work)
         factor = scale / shrink
         if factor != 1.0:
             found = [(b * factor, s, p * factor) for b, s, p in found]

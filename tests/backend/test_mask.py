@@ -1,4 +1,4 @@
-"""Mask head on real photos: three people in real masks (nsface p3.jpg) and unmasked faces, and
+"""Mask model (feature head + CNN) on real photos: three people in real masks (nsface p3.jpg) and unmasked faces, and
 masks drawn onto real unmasked faces (not training photos) correctly, below the nose and below the mouth."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from face_backend.vision.detector import YuNetDetector
-from face_backend.vision.mask import CLASSES, MaskModel, decide, mask_features
+from face_backend.vision.mask import CLASSES, CNN_SIDE, MaskModel, cnn_blob, decide, mask_features
 from face_backend.vision.types import Face, MaskState
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
@@ -95,5 +95,24 @@ def test_drawn_masks_are_told_apart(placement: str, expected: str, detector: YuN
 
 def test_features_and_info(model: MaskModel) -> None:
     assert mask_features(np.zeros((112, 112, 3), np.uint8)).shape == (2836,)
+    assert cnn_blob(np.zeros((112, 112, 3), np.uint8)).shape == (1, 3, CNN_SIDE, CNN_SIDE)
     info = model.info()
-    assert info[0]["file"] == "mask_head.npz" and info[0]["loaded"] and "MIT" in info[0]["license"]
+    assert [i["file"] for i in info] == ["mask_head.npz", "mask_cnn.onnx"]
+    assert all(i["loaded"] and "MIT" in i["license"] for i in info), info
+
+
+def test_both_members_answer_and_are_averaged(detector: YuNetDetector, model: MaskModel, shared_dir: Path) -> None:
+    """The answer is the mean of the two members' probabilities, and each member alone already
+    calls a clear unmasked face "no mask"."""
+    from face_backend.vision.align import align_face
+    from face_backend.vision.mask import CROP
+
+    img = cv2.imread(str(shared_dir / "data" / "photos" / "007_B.jpg"))
+    img = cv2.resize(img, None, fx=600 / max(img.shape[:2]), fy=600 / max(img.shape[:2]), interpolation=cv2.INTER_AREA)
+    face = detector.detect(img)[0]
+    crop = align_face(img, face.landmarks, CROP)
+    nets = model._loaded()
+    head = nets.head.probabilities(mask_features(crop)[None])[0]
+    cnn = nets.cnn.run(None, {nets.cnn.get_inputs()[0].name: cnn_blob(crop)})[0][0]
+    assert np.argmax(head) == 0 and np.argmax(cnn) == 0, (head, cnn)
+    assert np.allclose(model.probabilities(img, face), (head + cnn) / 2, atol=1e-6)
