@@ -17,6 +17,9 @@ sends it, and the figures are read from the wire reply (code, face_list, labels,
 - photos: detect on ../shared/data/photos: annotated faces found (nose inside a box), extra boxes.
 - faceless: detect on crops of those photos that hold no face (clothes, walls, hands, furniture),
   cut and shrunk to at most 224 px like the tight face crops: every face answered is a false face.
+  The rectangles are committed (bench/faceless_crops.json, drawn by --write-faceless with the
+  default pack as the reference that keeps them clear of faces), so every tree and pack is
+  measured on the same crops.
 
 usage: .venv/bin/python bench/accuracy.py [--pack default,insightface] [--sets lfw,cn,utk,nuaa,mfn,mask,photos,faceless]
                                           [--limit N] [--json out.json] [--cost]
@@ -355,22 +358,24 @@ def run_photos(wire: Wire, limit: int | None) -> Row:
     return row
 
 
+FACELESS_RECTS = REPO / "bench" / "faceless_crops.json"
 FACELESS_SEED = 20261126
 FACELESS_PER_PHOTO = 25
 FACELESS_SIDE = 224
 
 
-def faceless_crops(engine: FaceEngine) -> list[np.ndarray]:
-    """Seeded random crops of the annotated photos that keep clear of every face: of every annotated
-    nose and of every box the detector finds in the whole photo, grown by the box's size on each
-    side (a face the detector missed would count against it here). Each crop is shrunk to at most
-    FACELESS_SIDE px, the size of the tight face crops the large-face passes exist for."""
+def write_faceless_rects(engine: FaceEngine) -> int:
+    """Draw the faceless set once and commit it (bench/faceless_crops.json), so that later detector
+    changes are measured on the same crops: seeded random rectangles of the annotated photos that
+    keep clear of every face, i.e. of every annotated nose and of every box the given (reference)
+    engine finds in the whole photo, both grown by the size of the face or the rectangle. Returns
+    how many were written. Rectangles are in each photo's own pixels, like the annotations."""
     rng = np.random.default_rng(FACELESS_SEED)
     annotations = json.loads((SHARED / "photos" / "annotations.json").read_text())
-    crops = []
+    rects = []
     for item in annotations["images"]:
         data, scale = photo_bytes(SHARED / "photos" / item["file"])
-        img = decode_image(data, allow_reduced=False)  # boxes and noses are in the photo's own pixels
+        img = decode_image(data, allow_reduced=False)  # boxes and noses in the same pixels as img
         height, width = img.shape[:2]
         keep_out = [(x - w, y - h, x + 2 * w, y + 2 * h) for x, y, w, h in (f.box for f in engine.detect(img))]
         noses = [(x * scale, y * scale) for x, y in item["noses"]]
@@ -384,14 +389,32 @@ def faceless_crops(engine: FaceEngine) -> list[np.ndarray]:
                 continue
             if any(x0 - cw <= nx <= x0 + 2 * cw and y0 - ch <= ny <= y0 + 2 * ch for nx, ny in noses):
                 continue
-            crop = img[y0 : y0 + ch, x0 : x0 + cw]
-            shrink = FACELESS_SIDE / max(cw, ch)
-            if shrink < 1:
-                crop = cv2.resize(crop, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
-            crops.append(crop)
+            rects.append({"file": item["file"], "box": [round(v / scale) for v in (x0, y0, cw, ch)]})
             kept += 1
             if kept == FACELESS_PER_PHOTO:
                 break
+    lines = ",\n".join(json.dumps(r) for r in rects)  # a line a crop: reviewable diffs
+    FACELESS_RECTS.write_text(f'{{"seed": {FACELESS_SEED}, "reference_pack": "{engine.pack.name}", "crops": [\n{lines}\n]}}\n')
+    return len(rects)
+
+
+def faceless_crops() -> list[np.ndarray]:
+    """The committed faceless rectangles cut from the photos (as the photos set sends them) and
+    shrunk to at most FACELESS_SIDE px, the size of the tight face crops the large-face passes exist for."""
+    crops = []
+    photos: dict[str, tuple[np.ndarray, float]] = {}
+    for rect in json.loads(FACELESS_RECTS.read_text())["crops"]:
+        if rect["file"] not in photos:
+            photos.clear()  # one decoded photo at a time: some are 20 MP
+            data, scale = photo_bytes(SHARED / "photos" / rect["file"])
+            photos[rect["file"]] = decode_image(data, allow_reduced=False), scale
+        img, scale = photos[rect["file"]]
+        x0, y0, cw, ch = (round(v * scale) for v in rect["box"])
+        crop = img[y0 : y0 + ch, x0 : x0 + cw]
+        shrink = FACELESS_SIDE / max(crop.shape[:2])
+        if shrink < 1:
+            crop = cv2.resize(crop, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+        crops.append(crop)
     return crops
 
 
@@ -399,7 +422,7 @@ def run_faceless(wire: Wire, limit: int | None) -> Row:
     """Detect on faceless crops: the right answer is "no face" (4105); any face is a false one."""
     row = Row(wire.engine.pack.name, "faceless", "detect")
     false_faces = 0
-    for crop in spaced(faceless_crops(wire.engine), limit):
+    for crop in spaced(faceless_crops(), limit):
         data = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
         reply = wire.call("detect", row, data)
         found = len(reply["result"]["face_list"]) if reply["code"] == "0" else 0
@@ -438,9 +461,14 @@ def main() -> int:
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, from {','.join(SETS)}")
     parser.add_argument("--limit", type=int, default=None, help="items per set (evenly spaced)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--write-faceless", action="store_true",
+                        help="draw the faceless set's rectangles anew into bench/faceless_crops.json and stop")
     parser.add_argument("--cost", action="store_true",
                         help="also time every call with the detector's large-face passes off (3x slower)")
     args = parser.parse_args()
+    if args.write_faceless:
+        print(f"{write_faceless_rects(get_engine('default'))} rectangles written to {FACELESS_RECTS}")
+        return 0
     sets = [s for s in args.sets.split(",") if s]
     unknown = set(sets) - set(SETS)
     if unknown:

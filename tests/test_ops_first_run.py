@@ -116,7 +116,7 @@ def test_engine_commands_help_compact_json_and_every_model_listed(tmp_path, shar
     models = _cli(["models", "list"], REPO, env)
     assert models.returncode == 0
     for name in ("YuNet face detector", "SFace face recognizer", "age-v1", "gender-v1",
-                 "liveness: minifasnet-v2", "liveness: minifasnet-v1se", "mask head"):
+                 "liveness: minifasnet-v2", "liveness: minifasnet-v1se", "mask: mask-head", "mask: mask-cnn"):
         assert name in models.stdout, (name, models.stdout)
 
 

@@ -255,6 +255,13 @@ def record_in_manifest(path: Path, model: str = HEAD_MODEL) -> str:
     return digest
 
 
+def placement_lines(where: np.ndarray, answered: np.ndarray) -> list[str]:
+    """How the synthetic faces of each placement were answered (no mask / wearing / incorrect)."""
+    return [f"  synthetic {place}: n={int(np.sum(where == place))} answered {'/'.join(a.value for a in ANSWERS)} = "
+            f"{[int(np.sum((where == place) & (answered == k))) for k in range(3)]}"
+            for place in ("cut_below", "correct", "below_nose", "below_mouth")]
+
+
 def write_report(lines: list[str], out: Path, model: str) -> None:
     """Record the model file just written in the manifest, print the report and keep it beside the
     file as <stem>_eval.txt."""
@@ -337,9 +344,7 @@ def main() -> int:
     pred_sval, _ = answers(head, sx[s_val])
     wrong = [f"    {names[i]} answered {ANSWERS[pred_val[k]].value} p(mask)={score_val[k]:.3f}"
              for k, i in enumerate(val) if pred_val[k] != y[i]]
-    per_placement = [f"  synthetic {where}: n={int(np.sum(s_where[s_val] == where))} answered "
-                     f"{'/'.join(a.value for a in ANSWERS)} = {[int(np.sum((s_where[s_val] == where) & (pred_sval == k))) for k in range(3)]}"
-                     for where in ("cut_below", "correct", "below_nose", "below_mouth")]
+    per_placement = placement_lines(s_where[s_val], pred_sval)
 
     lines = [
         "facegate mask head: 3 classes, one hidden layer on HOG + colour features of aligned faces (tools/train_mask.py)",

@@ -33,8 +33,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tools"))
 
 from face_backend.model_store import MODELS_DIR  # noqa: E402
-from face_backend.vision.mask import CNN_MODEL, CNN_SIDE, MaskHead, cnn_blob, mask_features  # noqa: E402
-from train_mask import ANSWERS, SEED, answers_of, mask_data, report, sample_weights, write_report  # noqa: E402
+from face_backend.vision.mask import CNN_MODEL, CNN_SIDE, MaskHead, cnn_blob, ensemble, mask_features  # noqa: E402
+from train_mask import (  # noqa: E402
+    SEED, answers_of, mask_data, placement_lines, report, sample_weights, write_report)
 
 EPOCHS = 30
 BATCH = 64
@@ -133,7 +134,6 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=MODELS_DIR / "mask_cnn.onnx")
     parser.add_argument("--cache", type=Path, default=REPO / ".cache")
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
 
     d = mask_data(args.data, args.cache)
     s_val = ~d.s_train
@@ -160,14 +160,10 @@ def main() -> int:
         *log,
     ]
     for name, real, synth in (("CNN", cnn_real, cnn_synth), ("feature head", head_real, head_synth),
-                              ("average of both", (cnn_real + head_real) / 2, (cnn_synth + head_synth) / 2)):
+                              ("average of both", ensemble(head_real, cnn_real), ensemble(head_synth, cnn_synth))):
         lines += report(d.y[d.val], answers_of(real)[0], f"VALIDATION, real photos, {name}")
         lines += report(d.s_y[s_val], answers_of(synth)[0], f"VALIDATION, synthetic faces, {name}")
-        pred = answers_of(synth)[0]
-        lines += [f"  synthetic {where}: n={int(np.sum(d.s_where[s_val] == where))} answered "
-                  f"{'/'.join(a.value for a in ANSWERS)} = "
-                  f"{[int(np.sum((d.s_where[s_val] == where) & (pred == k))) for k in range(3)]}"
-                  for where in ("cut_below", "correct", "below_nose", "below_mouth")]
+        lines += placement_lines(d.s_where[s_val], answers_of(synth)[0])
 
     torch.onnx.export(WithSoftmax(net), torch.zeros(1, 3, CNN_SIDE, CNN_SIDE), str(args.out),
                       input_names=["input"], output_names=["probabilities"],

@@ -22,10 +22,12 @@ def test_face_filling_the_frame_is_found(photos_dir, engine, read_bgr, stem):
 
 
 @pytest.mark.parametrize("stem", ["003_A", "005_A"])
-def test_face_larger_than_the_photo_is_found(photos_dir, engine, read_bgr, stem):
+def test_face_larger_than_the_photo_is_found(photos_dir, engine, read_bgr, stem, monkeypatch):
     """Only the middle half of the face (eyes to mouth) is in the photo: the face overflows the frame,
     as in selfies cut at the brow and chin. The 256 px large-face pass misses these; the 128 px one
     after it finds them."""
+    from face_backend.vision import detector
+
     img = read_bgr(next(photos_dir.glob(f"{stem}*.jpg")))
     scale = min(1.0, 1600 / max(img.shape[:2]))
     img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -33,6 +35,9 @@ def test_face_larger_than_the_photo_is_found(photos_dir, engine, read_bgr, stem)
     crop = img[y + h // 4 : y + h - h // 4, x + w // 4 : x + w - w // 4]
     for side in (100, 160, 220):
         small = cv2.resize(crop, (side, round(side * crop.shape[0] / crop.shape[1])), interpolation=cv2.INTER_AREA)
+        with monkeypatch.context() as only_256:
+            only_256.setattr(detector, "LARGE_PASS_SIDES", (256,))
+            assert engine.detect(small) == [], (stem, side)
         faces = engine.detect(small)
         assert len(faces) == 1, (stem, side, faces)
         fx, fy, fw, fh = faces[0].box
