@@ -21,8 +21,9 @@ sends it, and the figures are read from the wire reply (code, face_list, labels,
   default pack as the reference that keeps them clear of faces), so every tree and pack is
   measured on the same crops.
 
-usage: .venv/bin/python bench/accuracy.py [--pack default,insightface] [--sets lfw,cn,utk,nuaa,mfn,mask,photos,faceless]
-                                          [--limit N] [--json out.json] [--cost]
+usage: .venv/bin/python bench/accuracy.py [--pack default,insightface]
+                                          [--sets lfw,cn,utk,nuaa,mfn,mask,photos,faceless]
+                                          [--limit N] [--json out.json] [--cost] [--write-faceless]
 --limit N takes N evenly spaced items of each set (pairs for lfw/cn) for a quick run.
 --cost also answers every call with the detector's large-face passes off and prints what it costs.
 """
@@ -398,19 +399,27 @@ def write_faceless_rects(engine: FaceEngine) -> int:
     return len(rects)
 
 
-def faceless_crops() -> list[np.ndarray]:
-    """The committed faceless rectangles cut from the photos (as the photos set sends them) and
-    shrunk to at most FACELESS_SIDE px, the size of the tight face crops the large-face passes exist for."""
+def faceless_crops(limit: int | None = None) -> list[np.ndarray]:
+    """`limit` evenly spaced committed faceless rectangles (all when None) cut from the photos (as
+    the photos set sends them) and shrunk to at most FACELESS_SIDE px, the size of the tight face
+    crops the large-face passes exist for. A rectangle outside its photo's annotated size means the
+    photos changed: the set must be drawn anew (--write-faceless), so that raises."""
+    sizes = {i["file"]: (i["width"], i["height"])
+             for i in json.loads((SHARED / "photos" / "annotations.json").read_text())["images"]}
     crops = []
     photos: dict[str, tuple[np.ndarray, float]] = {}
-    for rect in json.loads(FACELESS_RECTS.read_text())["crops"]:
+    for rect in spaced(json.loads(FACELESS_RECTS.read_text())["crops"], limit):
+        x, y, w, h = rect["box"]
+        width, height = sizes[rect["file"]]
+        if not (x >= 0 and y >= 0 and w > 0 and h > 0 and x + w <= width + 1 and y + h <= height + 1):
+            raise ValueError(f"faceless rectangle {rect} lies outside {rect['file']} ({width}x{height})")
         if rect["file"] not in photos:
-            photos.clear()  # one decoded photo at a time: some are 20 MP
+            photos.clear()  # one decoded photo at a time (the crops below are copies): some are 30 MP
             data, scale = photo_bytes(SHARED / "photos" / rect["file"])
             photos[rect["file"]] = decode_image(data, allow_reduced=False), scale
         img, scale = photos[rect["file"]]
         x0, y0, cw, ch = (round(v * scale) for v in rect["box"])
-        crop = img[y0 : y0 + ch, x0 : x0 + cw]
+        crop = img[y0 : y0 + ch, x0 : x0 + cw].copy()
         shrink = FACELESS_SIDE / max(crop.shape[:2])
         if shrink < 1:
             crop = cv2.resize(crop, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
@@ -422,7 +431,7 @@ def run_faceless(wire: Wire, limit: int | None) -> Row:
     """Detect on faceless crops: the right answer is "no face" (4105); any face is a false one."""
     row = Row(wire.engine.pack.name, "faceless", "detect")
     false_faces = 0
-    for crop in spaced(faceless_crops(), limit):
+    for crop in faceless_crops(limit):
         data = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
         reply = wire.call("detect", row, data)
         found = len(reply["result"]["face_list"]) if reply["code"] == "0" else 0
