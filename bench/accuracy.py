@@ -325,6 +325,11 @@ def run_mask(wire: Wire, limit: int | None) -> Row:
 
 
 # -- detect ----------------------------------------------------------------------------------------
+def jpeg(img: np.ndarray) -> bytes:
+    """A picture the bench made (a smaller copy, a crop), as the JPEG a client would send."""
+    return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
+
+
 def photo_bytes(path: Path) -> tuple[bytes, float]:
     """The photo, or a 2000 px copy when it is over the API's size limit, and that copy's scale."""
     raw = path.read_bytes()
@@ -333,7 +338,7 @@ def photo_bytes(path: Path) -> tuple[bytes, float]:
     img = cv2.imread(str(path))
     scale = 2000 / max(img.shape[:2])
     small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes(), scale
+    return jpeg(small), scale
 
 
 def run_photos(wire: Wire, limit: int | None) -> Row:
@@ -432,8 +437,7 @@ def run_faceless(wire: Wire, limit: int | None) -> Row:
     row = Row(wire.engine.pack.name, "faceless", "detect")
     false_faces = 0
     for crop in faceless_crops(limit):
-        data = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
-        reply = wire.call("detect", row, data)
+        reply = wire.call("detect", row, jpeg(crop))
         found = len(reply["result"]["face_list"]) if reply["code"] == "0" else 0
         false_faces += found
         row.items += 1

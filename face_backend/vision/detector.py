@@ -12,9 +12,9 @@ pass is too coarse for. A face that fills the frame (ID photos, selfies, kiosk c
 larger on the whole-image canvas than the detectors' largest anchors, so when that pass found no
 face at all, one more pass over the image shrunk to 256 px (a sixth of a 640 run) looks for it, and
 when that finds none either, one over the image shrunk to 128 px (a face cut off by the frame,
-larger than the photo itself); only large faces count from these passes. (A photo where the whole-image pass
-found faces is not a frame-filling one: running the pass there too cost every group photo and
-every compare a second YuNet run for nothing.) A large photo's passes run side by side on up to
+larger than the photo itself); only large faces count from these passes. (A photo where the
+whole-image pass found faces is not a frame-filling one: running the pass there too cost every
+group photo and every compare a second YuNet run for nothing.) A large photo's passes run side by side on up to
 PASS_THREADS threads.
 The passes are merged with NMS and returned in original-image pixels, largest face first.
 """

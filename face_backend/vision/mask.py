@@ -177,8 +177,8 @@ class MaskModel(ManifestModel[MaskNetworks]):
 
     On our own validation split (tools/train_mask_cnn.py, mask_cnn_eval.txt; crops of today's
     detector) each alone answered 98.3% of the held-back real photos right and the average 99.2%;
-    on the held-back drawn masks the head 93.5%, the CNN 97.1%, the average 96.9%. The two err on different faces: the head reads
-    gradients and colour statistics, the CNN shapes.
+    on the held-back drawn masks the head 93.5%, the CNN 97.1%, the average 96.9%. The two err on
+    different faces: the head reads gradients and colour statistics, the CNN shapes.
     """
 
     name = "mask"

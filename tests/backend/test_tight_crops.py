@@ -6,15 +6,25 @@ import numpy as np
 import pytest
 
 
-@pytest.mark.parametrize("stem", ["005_A", "009_C"])
-def test_face_filling_the_frame_is_found(photos_dir, engine, read_bgr, stem):
+def _photo_and_face(photos_dir, read_bgr, engine, stem: str) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """One of our photos, shrunk to at most 1600 px, and the box of its largest face."""
     img = read_bgr(next(photos_dir.glob(f"{stem}*.jpg")))
     scale = min(1.0, 1600 / max(img.shape[:2]))
     img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    x, y, w, h = engine.detect(img)[0].box
+    return img, engine.detect(img)[0].box
+
+
+def _shrunk(crop: np.ndarray, width: int) -> np.ndarray:
+    """The crop resized to `width` px wide, its aspect kept."""
+    return cv2.resize(crop, (width, round(width * crop.shape[0] / crop.shape[1])), interpolation=cv2.INTER_AREA)
+
+
+@pytest.mark.parametrize("stem", ["005_A", "009_C"])
+def test_face_filling_the_frame_is_found(photos_dir, engine, read_bgr, stem):
+    img, (x, y, w, h) = _photo_and_face(photos_dir, read_bgr, engine, stem)
     crop = img[y : y + h, x : x + w]  # the detector's own box: the face fills the whole crop
     for side in (120, 160, 220):
-        small = cv2.resize(crop, (side, round(side * h / w)), interpolation=cv2.INTER_AREA)
+        small = _shrunk(crop, side)
         faces = engine.detect(small)
         assert len(faces) == 1, (stem, side, faces)
         fw, fh = faces[0].box[2:]
@@ -28,13 +38,10 @@ def test_face_larger_than_the_photo_is_found(photos_dir, engine, read_bgr, stem,
     after it finds them."""
     from face_backend.vision import detector
 
-    img = read_bgr(next(photos_dir.glob(f"{stem}*.jpg")))
-    scale = min(1.0, 1600 / max(img.shape[:2]))
-    img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    x, y, w, h = engine.detect(img)[0].box
+    img, (x, y, w, h) = _photo_and_face(photos_dir, read_bgr, engine, stem)
     crop = img[y + h // 4 : y + h - h // 4, x + w // 4 : x + w - w // 4]
     for side in (100, 160, 220):
-        small = cv2.resize(crop, (side, round(side * crop.shape[0] / crop.shape[1])), interpolation=cv2.INTER_AREA)
+        small = _shrunk(crop, side)
         with monkeypatch.context() as only_256:
             only_256.setattr(detector, "LARGE_PASS_SIDES", (256,))
             assert engine.detect(small) == [], (stem, side)
@@ -46,15 +53,12 @@ def test_face_larger_than_the_photo_is_found(photos_dir, engine, read_bgr, stem,
 
 def test_the_128_px_pass_runs_only_after_the_256_px_pass_found_nothing(photos_dir, engine, read_bgr, monkeypatch):
     """A face the 256 px pass finds costs no 128 px run; a photo with no face costs both."""
-    img = read_bgr(next(photos_dir.glob("005_A*.jpg")))
-    scale = min(1.0, 1600 / max(img.shape[:2]))
-    img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    x, y, w, h = engine.detect(img)[0].box
+    img, (x, y, w, h) = _photo_and_face(photos_dir, read_bgr, engine, "005_A")
     canvases: list[tuple[int, int]] = []
     run = type(engine.detector)._run
     monkeypatch.setattr(type(engine.detector), "_run",
                         lambda self, canvas, threshold: canvases.append(canvas.shape[:2]) or run(self, canvas, threshold))
-    tight = cv2.resize(img[y : y + h, x : x + w], (160, round(160 * h / w)), interpolation=cv2.INTER_AREA)
+    tight = _shrunk(img[y : y + h, x : x + w], 160)
     assert engine.detect(tight)
     assert max(max(c) for c in canvases) == 640 and min(max(c) for c in canvases) == 256, canvases
     canvases.clear()
