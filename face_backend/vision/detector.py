@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+from functools import lru_cache
 from typing import Callable
 
 import cv2
@@ -55,10 +56,10 @@ LARGE_PASS_SIDES: tuple[int, ...] = (256, 128)
 # a face. 256 px sees a frame-filling face whole (RetinaFace's largest priors are 512 px); its own
 # threshold keeps faceless images faceless (bench/accuracy.py's faceless set: none at 256 px).
 LAST_RESORT_SIDE = 256
-# ... and only when some pass saw a candidate scoring at least this (a third of YuNet's threshold).
-# The RetinaFace run costs ~2 ms of CPU, a third more than all of YuNet's passes on a small photo.
-# On the mask photos every face it found had a YuNet candidate of 0.27 or more, while two thirds of
-# the faceless crops have none above 0.2: they skip the run.
+# ... and only when some pass saw a candidate scoring at least this (a third of YuNet's threshold;
+# the same value serves SCRFD's 0.5). The RetinaFace run costs ~2 ms of CPU, a third more than all
+# of YuNet's passes on a small photo. On the mask photos every face it found had a YuNet candidate of
+# 0.27 or more, while two thirds of the faceless crops have none above 0.2: they skip the run.
 LAST_RESORT_HINT = 0.2
 
 
@@ -72,10 +73,6 @@ class _Detector(OnnxModel):
         """`last_resort`: a detector of another design, run once when every pass found nothing."""
         super().__init__()
         self.last_resort = last_resort
-
-    @property
-    def license(self) -> str:
-        return "; ".join(dict.fromkeys(item["license"] for item in self.info()))
 
     def prepare(self) -> None:
         super().prepare()
@@ -105,18 +102,24 @@ class _Detector(OnnxModel):
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         canvas = np.zeros((_whole_strides(h), _whole_strides(w), 3), dtype=np.uint8)
         canvas[:h, :w] = crop if (w, h) == (crop_w, crop_h) else cv2.resize(crop, (w, h), interpolation=interp)
-        boxes, scores, kps = self._run(canvas, min(threshold, LAST_RESORT_HINT))
+        # Where the caller collects what was seen, the run keeps candidates down to the hint.
+        boxes, scores, kps = self._run(canvas, threshold if seen is None else min(threshold, LAST_RESORT_HINT))
         if seen is not None and len(scores):
             seen.append(float(scores.max()))
+        keep = scores >= threshold
         sx, sy = crop_w / w, crop_h / h
-        out = []
-        for box, score, pts in zip(boxes, scores, kps):
-            if score < threshold:
-                continue
-            b = box * np.array([sx, sy, sx, sy]) + np.array([x0, y0, x0, y0])
-            p = pts * np.array([sx, sy]) + np.array([x0, y0])
-            out.append((b, float(score), p))
-        return out
+        boxes = boxes[keep] * np.array([sx, sy, sx, sy]) + np.array([x0, y0, x0, y0])
+        kps = kps[keep] * np.array([sx, sy]) + np.array([x0, y0])
+        return [(box, float(score), pts) for box, score, pts in zip(boxes, scores[keep], kps)]
+
+    def look(self, img: np.ndarray, long_side: int, threshold: float | None = None) -> list[tuple]:
+        """One pass over the whole image scaled so its long side is `long_side` (at most CANVAS):
+        raw candidates (box x1y1x2y2, score, landmarks (5, 2)) in img pixels, not merged, at
+        `threshold` (default: the whole-image one)."""
+        if long_side > CANVAS:
+            raise ValueError(f"one pass sees at most {CANVAS} px; asked for {long_side}")
+        self.prepare()
+        return self._pass(img, long_side / max(img.shape[:2]), self.score_threshold if threshold is None else threshold)
 
     def _large_faces(self, img: np.ndarray, seen: list[float]) -> list[tuple]:
         """Large faces from the large-face passes, tried in LARGE_PASS_SIDES order until one finds any."""
@@ -154,8 +157,7 @@ class _Detector(OnnxModel):
         if not whole:
             found += self._large_faces(work, seen)
         if not found and seen and self.last_resort is not None:
-            rescue = self.last_resort
-            found = rescue._pass(work, LAST_RESORT_SIDE / long_side, rescue.score_threshold)
+            found = self.last_resort.look(work, LAST_RESORT_SIDE)
         factor = scale / shrink
         if factor != 1.0:
             found = [(b * factor, s, p * factor) for b, s, p in found]
@@ -317,9 +319,14 @@ class RetinaFaceDetector(_Detector):
 
     def _run(self, canvas: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         blob = (canvas.astype(np.float32) - self.MEAN).transpose(2, 0, 1)[None]
-        loc, conf, kps = (out[0] for out in self._session.run(None, {"input": blob}))
+        names = [o.name for o in self._session.get_outputs()]
+        out = {name: value[0] for name, value in zip(names, self._session.run(None, {"input": blob}))}
+        loc, conf, kps = out["loc"], out["conf"], out["landmarks"]
+        all_priors = _retinaface_priors(*canvas.shape[:2])
+        if len(all_priors) != len(conf):
+            raise ValueError(f"RetinaFace answered {len(conf)} priors for a {canvas.shape[:2]} canvas, not {len(all_priors)}")
         idx = np.where(conf[:, 1] >= threshold)[0]
-        priors = _retinaface_priors(*canvas.shape[:2])[idx]
+        priors = all_priors[idx]
         centre, side = priors[:, None, :2], priors[:, None, 2:]
         xy = centre[:, 0] + loc[idx, :2] * 0.1 * side[:, 0]
         wh = side[:, 0] * np.exp(loc[idx, 2:] * 0.2)
@@ -328,9 +335,11 @@ class RetinaFaceDetector(_Detector):
         return boxes, conf[idx, 1], points
 
 
+@lru_cache(maxsize=32)
 def _retinaface_priors(height: int, width: int) -> np.ndarray:
     """RetinaFace's priors (cx, cy, side, side) in canvas pixels, in its output's order: stride by
-    stride, row by row, each location's sides in turn."""
+    stride, row by row, each location's sides in turn. Cached per canvas size (a few sizes recur:
+    the second opinion's 160 px squares); callers only index it."""
     out = []
     for stride, sides in RetinaFaceDetector.PRIORS:
         rows, cols = -(-height // stride), -(-width // stride)

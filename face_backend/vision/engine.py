@@ -17,6 +17,7 @@ import threading
 import numpy as np
 
 from face_backend.vision.image_io import reduction
+from face_backend.vision.landmarks import second_opinion
 from face_backend.vision.liveness import LivenessModel
 from face_backend.vision.mask import MaskModel
 from face_backend.vision.packs import PACKS, build, pack_name
@@ -44,6 +45,8 @@ class FaceEngine:
         self.detector = self.models.detector
         self.recognizer = self.models.recognizer
         self.age_gender = self.models.age_gender
+        # The detector whose landmarks embeddings also use (vision/landmarks.py), when the pack asks.
+        self.second_opinion = self.models.second if self.pack.second_opinion else None
 
     def liveness_model(self) -> LivenessModel:
         self.models.liveness.prepare()
@@ -88,9 +91,13 @@ class FaceEngine:
         return [(f, model.predict(work, _on_work(f, factor))) for f in faces]
 
     def embed(self, img: np.ndarray, face: Face) -> np.ndarray:
-        """SFace/ArcFace embedding of a face given in original-photo pixels."""
+        """SFace/ArcFace embedding of a face given in original-photo pixels (aligned on the second
+        opinion's landmarks where the pack asks for one)."""
         work, factor, _ = reduction(img)
-        return self.recognizer.embed(work, _on_work(face, factor))
+        face = _on_work(face, factor)
+        if self.second_opinion is not None:
+            face = second_opinion(work, face, self.second_opinion)
+        return self.recognizer.embed(work, face)
 
     def subject(self, img: np.ndarray, which: int = 0) -> Face:
         """The face compare uses for this photo (vision.subject); NoFaceError(which) when none."""

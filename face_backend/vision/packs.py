@@ -29,10 +29,14 @@ class Pack:
     detector: Callable[[_Detector], _Detector]  # called with the last-resort detector
     recognizer: Callable[[], _Recognizer]
     notice: str
+    # Whether embeddings are aligned on the detector's landmarks averaged with the second detector's
+    # (vision/landmarks.py): measured better for YuNet's, worse for SCRFD's.
+    second_opinion: bool = False
 
 
 PACKS: dict[str, Pack] = {
-    "default": Pack("default", YuNetDetector, SFaceRecognizer, "licence-clean: MIT/Apache-2.0/CC0 models"),
+    "default": Pack("default", YuNetDetector, SFaceRecognizer, "licence-clean: MIT/Apache-2.0/CC0 models",
+                    second_opinion=True),
     "insightface": Pack(
         "insightface", ScrfdDetector, ArcFaceRecognizer,
         "InsightFace SCRFD/ArcFace weights: non-commercial research use only",
@@ -42,13 +46,16 @@ PACKS: dict[str, Pack] = {
 
 @dataclass(frozen=True)
 class PackModels:
-    """The models of one pack; the first three are required, liveness and mask optional."""
+    """The models of one pack; the first three are required, liveness and mask optional. `second`
+    is the detector's last resort (inside `detector`, listed by its info()), also the source of the
+    second opinion on landmarks."""
 
     detector: _Detector
     recognizer: _Recognizer
     age_gender: AgeGenderModel
     liveness: LivenessModel
     mask: MaskModel
+    second: _Detector
 
     @property
     def required(self) -> tuple[ManifestModel, ...]:
@@ -61,8 +68,8 @@ class PackModels:
 
 def build(pack: Pack) -> PackModels:
     """The pack's models, built but not loaded (each loads on its first prepare or use)."""
-    return PackModels(pack.detector(RetinaFaceDetector()), pack.recognizer(), AgeGenderModel(), LivenessModel(),
-                      MaskModel())
+    second = RetinaFaceDetector()
+    return PackModels(pack.detector(second), pack.recognizer(), AgeGenderModel(), LivenessModel(), MaskModel(), second)
 
 
 def pack_name(name: str | None = None) -> str:

@@ -343,7 +343,7 @@ def test_console_end_to_end(stack: Stack, page, photo: Path, shared_dir: Path, t
     page.click("#lib-settings-form button[type=submit]")
     page.wait_for_selector(".flash:has-text('Library settings saved.')")
     assert page.locator("#lib-operating-point").input_value() == "1e-5"
-    assert "similarity 0.761 up" in page.locator("#lib-settings").inner_text()
+    assert "similarity 0.767 up" in page.locator("#lib-settings").inner_text()
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#lib-user-delete")
     page.wait_for_selector(".flash:has-text('person_a deleted with 1 face(s).')")
