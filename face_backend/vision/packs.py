@@ -29,8 +29,9 @@ class Pack:
     detector: Callable[[_Detector], _Detector]  # called with the last-resort detector
     recognizer: Callable[[], _Recognizer]
     notice: str
-    # Whether embeddings are aligned on the detector's landmarks averaged with the second detector's
-    # (vision/landmarks.py): measured better for YuNet's, worse for SCRFD's.
+    # Whether the recognizer and the age/gender chip align on the detector's landmarks
+    # averaged with the second detector's (vision/landmarks.py): measured better for YuNet's, worse
+    # for SCRFD's.
     second_opinion: bool = False
 
 

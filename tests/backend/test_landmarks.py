@@ -51,6 +51,27 @@ def test_the_default_pack_embeds_on_the_second_opinion_and_insightface_does_not(
     assert get_engine("insightface").second_opinion is None  # SCRFD's points: measured no better
 
 
+def test_every_model_that_aligns_on_landmarks_asks_for_the_second_opinion(photos_dir, read_bgr, engine, monkeypatch):
+    """Compare's embeddings and the age/gender chip: one opinion per face each; detection, liveness
+    (a box crop) and mask (YuNet's points: measured not worth the cost) ask for none."""
+    from face_backend.vision import engine as engine_module
+
+    asked: list[tuple[int, int, int, int]] = []
+    real = engine_module.second_opinion
+    monkeypatch.setattr(engine_module, "second_opinion",
+                        lambda img, face, second: asked.append(face.box) or real(img, face, second))
+    img = read_bgr(photos_dir / "011_3.jpg")  # three people
+    faces = engine.detect(img)
+    engine.liveness(img)
+    engine.mask(img)
+    assert asked == []
+    engine.attributes(img)
+    assert len(asked) == len(faces) > 1
+    asked.clear()
+    engine.compare(img, img)
+    assert len(asked) == 2
+
+
 def test_genuine_and_impostor_pairs_separate_better(shared_dir, engine, monkeypatch):
     """On the 116 curated Chinese photos (174 genuine, 6,496 impostor pairs) the second opinion
     raises the separation d' (4.63 -> 4.71 today): a change that aligns worse shows here before the
