@@ -27,7 +27,7 @@ usage: .venv/bin/python bench/accuracy.py [--pack default,insightface]
 --limit N takes N evenly spaced items of each set (pairs for lfw/cn) for a quick run.
 --cost [large-passes|last-resort|second-opinion] also answers every call with that part of the
 engine off (the detector's large-face passes or its last resort, or the second opinion on landmarks
-for embeddings) and prints what it costs.
+for the recognizer and the age/gender chip) and prints what it costs.
 """
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ class Wire:
 class CostWire(Wire):
     """Also answers each call with one part of the engine off (`part`: "large-passes", the
     detector's large-face passes; "last-resort", its last-resort detector; "second-opinion", the
-    second detector's landmarks for embeddings), alternating the order, and sums both variants' CPU
+    second detector's landmarks for the aligned models), alternating the order, and sums both variants' CPU
     time (robust to other load on a shared machine) and wall time."""
 
     def __init__(self, engine: FaceEngine, part: str) -> None:

@@ -2,7 +2,8 @@
 (pure; one definition for the face library's "unknown" threshold and the console's FAR line).
 
 bench/operating_points.py over all 6.8M cross-identity pairs of the 3,691 LFW eval photos
-(docs/BENCHMARKS.md "Face library operating points"). Provisional: one data set, Western faces.
+(docs/BENCHMARKS.md, "Compare past 99.3% (LFW) and 99% (Chinese pairs)": the points of today's
+embeddings, aligned on two detectors' landmarks). Provisional: one data set, Western faces.
 A pack without measured points (insightface, so far) has none here: the library then uses its
 recognizer's decision threshold, and no FAR is claimed for its scores.
 """

@@ -3,10 +3,11 @@
 A crop is only as exact as the five points it was warped with, and YuNet's are its weak part:
 averaged with RetinaFace-mobilenet0.25's (the detectors' last resort, already loaded), the default
 pack's models answer better. Measured (docs/DECISIONS.md, "Landmarks from two detectors"): SFace's
-embeddings, LFW TAR at FAR 1e-3 98.3 → 98.7% and the Chinese pairs 98.9 → 99.1%; the age/gender
-chip, UTKFace gender 86.0 → 86.4% and age error 6.26 → 6.00 years. The mask crop gained too little
-for its cost (MaskedFace-Net 96.0 → 96.8% for +18% CPU) and keeps YuNet's. SCRFD's landmarks (insightface pack) are not helped: on the Chinese photos the mean
-lost 0.4 points of TAR at FAR 1e-3, so that pack does not ask (packs.Pack.second_opinion).
+embeddings, TAR at FAR 1e-3 on the LFW pairs 98.3 → 98.7% and on the Chinese pairs 96.6 → 97.7%;
+the age/gender chip, UTKFace gender 86.0 → 86.4% and age error 6.26 → 6.00 years. The mask crop
+gained too little for its cost (MaskedFace-Net 96.0 → 96.8% for +18% CPU) and keeps YuNet's.
+SCRFD's landmarks (insightface pack) are not helped: on the Chinese photos the mean lost 0.4 points
+of TAR at FAR 1e-3, so that pack does not ask (packs.Pack.second_opinion).
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def opinion_square(face: Face, shape: tuple[int, ...]) -> tuple[int, int, int, i
     centred on the box, clipped to an image of this shape (so not square at the borders)."""
     x, y, w, h = face.box
     cx, cy, half = x + w / 2, y + h / 2, max(w, h)
-    return (max(0, int(cx - half)), max(0, int(cy - half)), min(shape[1], int(cx + half)), min(shape[0], int(cy + half)))
+    return (max(0, int(cx - half)), max(0, int(cy - half)),
+            min(shape[1], int(cx + half)), min(shape[0], int(cy + half)))
 
 
 def second_opinion(img: np.ndarray, face: Face, second: _Detector) -> Face:

@@ -25,20 +25,25 @@ def test_the_landmarks_are_the_mean_of_both_detectors(photos_dir, read_bgr, engi
     x0, y0, x1, y1 = opinion_square(face, img.shape)
     x, y, w, h = face.box
     assert x0 <= x and y0 <= y and x + w <= x1 and y + h <= y1 and max(x1 - x0, y1 - y0) == 2 * max(w, h)
-    theirs = [points + [x0, y0] for _, _, points in
-              engine.models.second.look(img[y0:y1, x0:x1], SECOND_OPINION_SIDE, SECOND_OPINION_THRESHOLD)]
-    assert any(np.allclose(refined.landmarks, (face.landmarks + points) / 2) for points in theirs)
+    theirs = engine.models.second.look(img[y0:y1, x0:x1], SECOND_OPINION_SIDE, SECOND_OPINION_THRESHOLD)
+    assert len(theirs) > 1  # raw, overlapping candidates: the choice among them matters
+    # The one centred nearest the face box's centre (all of 009_C's lie inside its box).
+    centre = np.array([x + w / 2 - x0, y + h / 2 - y0])
+    nearest = min(theirs, key=lambda f: np.hypot(*((f[0][:2] + f[0][2:]) / 2 - centre)))
+    np.testing.assert_allclose(refined.landmarks, (face.landmarks + nearest[2] + [x0, y0]) / 2)
     # Two detectors of one face: their points differ by a few pixels, not by a feature.
     assert 0 < np.abs(refined.landmarks - face.landmarks).max() < 0.1 * max(face.box[2:])
 
 
 def test_no_second_face_inside_the_box_leaves_the_face_as_it_was(photos_dir, read_bgr, engine):
-    """A box over the photo's background (the face moved to its bottom-left corner): RetinaFace's
-    candidates in that square, if any, are not centred inside it, so the points stay YuNet's."""
+    """A box beside the face (moved one face width to the side): the square around it holds the real
+    face, so RetinaFace has candidates, but none centred inside the box: the points stay YuNet's."""
     img, face = _face(photos_dir, read_bgr, engine, "009_C.jpg")
-    w, h = face.box[2:]
-    elsewhere = Face((0, img.shape[0] - h, w, h), face.score, face.landmarks)
-    assert second_opinion(img, elsewhere, engine.models.second) is elsewhere
+    x, y, w, h = face.box
+    beside = Face((x + w, y, w, h), face.score, face.landmarks + [w, 0])
+    x0, y0, x1, y1 = opinion_square(beside, img.shape)
+    assert engine.models.second.look(img[y0:y1, x0:x1], SECOND_OPINION_SIDE, SECOND_OPINION_THRESHOLD)
+    assert second_opinion(img, beside, engine.models.second) is beside
 
 
 def test_the_default_pack_embeds_on_the_second_opinion_and_insightface_does_not(photos_dir, read_bgr, engine):
@@ -65,8 +70,16 @@ def test_every_model_that_aligns_on_landmarks_asks_for_the_second_opinion(photos
     engine.liveness(img)
     engine.mask(img)
     assert asked == []
+    chips: list = []
+    predict_faces = engine.age_gender.predict_faces
+    monkeypatch.setattr(engine.age_gender, "predict_faces", lambda work, fs: chips.extend(fs) or predict_faces(work, fs))
     engine.attributes(img)
     assert len(asked) == len(faces) > 1
+    # The chips are cut on the averaged points, not YuNet's.
+    opinions = [second_opinion(img, face, engine.models.second) for face in faces]
+    assert [c.box for c in chips] == [o.box for o in opinions]
+    for chip, opinion in zip(chips, opinions):
+        np.testing.assert_allclose(chip.landmarks, opinion.landmarks)
     asked.clear()
     engine.compare(img, img)
     assert len(asked) == 2
