@@ -162,6 +162,7 @@ else:
     for _sub in ("out", "processed", "control"):
         config.private_dir(_broker_dir / _sub)
     CELERY_BROKER_URL = "filesystem://localhost/"  # a host, or kombu warns on every connect
+    CELERY_BROKER_TRANSPORT = "facegate.broker:Transport"  # kombu's, with whole message files
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
