@@ -11,7 +11,8 @@ sends it, and the figures are read from the wire reply (code, face_list, labels,
 - utk: attributes on UTKFace crops: gender accuracy ("no face" = wrong) overall, per age band
   (0-12, 13-59, 60+) and per race; age MAE over the faces found.
 - nuaa: liveness on NUAA live frames and print attacks: APCER (attacks called live), BPCER (live
-  frames not called live, "unclear" included), ACER.
+  frames not called live, "unclear" included), ACER; threshold-free, the AUC of the liveness scores
+  and BPCER at APCER <= 1%; and a table of the three at other thresholds (LIVENESS_SWEEP).
 - mfn: mask on MaskedFace-Net (mask_correct must be "wearing", mask_incorrect "incorrect").
 - mask: mask on the held-back 20% of ../shared/data/mask (tools/train_mask.py's split).
 - photos: detect on ../shared/data/photos: annotated faces found (nose inside a box), extra boxes.
@@ -282,21 +283,46 @@ def run_utk(wire: Wire, limit: int | None) -> Row:
 
 
 # -- liveness --------------------------------------------------------------------------------------
+# Liveness thresholds the NUAA sweep prints beside the configured one (FACEGATE_LIVENESS_THRESHOLD).
+LIVENESS_SWEEP = (0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5)
+
+
+def liveness_errors(live: np.ndarray, spoof: np.ndarray, threshold: float) -> dict[str, float]:
+    """APCER, BPCER and ACER of live and spoof frames' liveness scores at one threshold; a frame
+    without a face counts as rejected (score -1): an error for a live one, not for an attack."""
+    apcer = float(np.mean(spoof >= threshold)) if spoof.size else 0.0
+    bpcer = float(np.mean(live < threshold)) if live.size else 0.0
+    return {"APCER": round(apcer, 4), "BPCER": round(bpcer, 4), "ACER": round((apcer + bpcer) / 2, 4)}
+
+
 def run_nuaa(wire: Wire, limit: int | None) -> Row:
     row = Row(wire.engine.pack.name, "nuaa", "liveness")
     folder = EVAL / "nuaa_antispoof"
-    said_live = {"live": [], "spoof": []}
+    scores: dict[str, list[float]] = {"live": [], "spoof": []}
+    said_live: dict[str, list[bool]] = {"live": [], "spoof": []}
     labels: Counter = Counter()
     for item in spaced(read_csv(folder / "labels.csv"), limit):
         reply = wire.call("liveness", row, (folder / item["path"]).read_bytes())
-        label = reply["result"]["face_list"][0]["FaceAntiSpoofing"] if reply["code"] == "0" else "no face"
+        face = reply["result"]["face_list"][0] if reply["code"] == "0" else None
+        label = face["FaceAntiSpoofing"] if face else "no face"
         labels[(item["label"], label)] += 1
+        scores[item["label"]].append(face["liveness_score"] if face else -1.0)
         said_live[item["label"]].append(label == LIVE)
         row.items += 1
         row.correct += (label == LIVE) == (item["label"] == "live")
+    live, spoof = np.array(scores["live"]), np.array(scores["spoof"])
+    # The API's verdicts (an unclear face is not live) give the table's figures; the sweep and the
+    # threshold-free figures are on the scores alone.
     apcer = float(np.mean(said_live["spoof"])) if said_live["spoof"] else 0.0
     bpcer = 1.0 - float(np.mean(said_live["live"])) if said_live["live"] else 0.0
+    # Threshold-free: the share of (live, spoof) frame pairs ordered right, and BPCER at the lowest
+    # threshold where at most 1% of attacks pass.
+    auc = float(np.mean(live[:, None] > spoof[None, :])) if live.size and spoof.size else 0.0
+    allowed = int(np.floor(0.01 * spoof.size))
+    at_1pct = float(np.sort(spoof)[::-1][allowed]) + 1e-9 if spoof.size > allowed else 0.0
     row.details = {"APCER": round(apcer, 4), "BPCER": round(bpcer, 4), "ACER": round((apcer + bpcer) / 2, 4),
+                   "AUC": round(auc, 5), "BPCER_at_APCER_1pct": liveness_errors(live, spoof, at_1pct)["BPCER"],
+                   "sweep": {f"{t:g}": liveness_errors(live, spoof, t) for t in LIVENESS_SWEEP},
                    "labels": {f"{k[0]}->{k[1]}": v for k, v in sorted(labels.items())}}
     return row
 
@@ -480,7 +506,8 @@ def detail_text(row: Row) -> str:
         mae = ", ".join(f"{k} {v}" for k, v in d["age_mae"].items())
         return f"gender {groups}; age MAE {mae}"
     if row.set == "nuaa":
-        return f"APCER {d['APCER']:.1%}, BPCER {d['BPCER']:.1%}, ACER {d['ACER']:.1%}"
+        return (f"APCER {d['APCER']:.1%}, BPCER {d['BPCER']:.1%}, ACER {d['ACER']:.1%}; "
+                f"threshold-free: AUC {d['AUC']:.4f}, BPCER {d['BPCER_at_APCER_1pct']:.1%} at APCER ≤ 1%")
     if row.set in ("mfn", "mask"):
         return ", ".join(f"{k} {v}" for k, v in d["labels"].items())
     return ", ".join(f"{k} {v}" for k, v in d.items())
@@ -534,6 +561,14 @@ def main() -> int:
         for (pack, name), t in thresholds.items():
             cells = " | ".join(f"{t[f'{far:g}']:.4f}" if t[f"{far:g}"] is not None else "— (too few)" for far in FARS)
             print(f"| {pack} | {name} | {t['impostor_pairs']} | {cells} |")
+    sweeps = [r for r in rows if r.set == "nuaa"]
+    if sweeps:
+        print("\nLiveness threshold (FACEGATE_LIVENESS_THRESHOLD) on the NUAA frames' scores: APCER / BPCER / ACER")
+        print("| pack | " + " | ".join(f"{t:g}" for t in LIVENESS_SWEEP) + " |")
+        print("|---|" + "---|" * len(LIVENESS_SWEEP))
+        for r in sweeps:
+            cells = " | ".join(f"{e['APCER']:.1%} / {e['BPCER']:.1%} / {e['ACER']:.1%}" for e in r.details["sweep"].values())
+            print(f"| {r.pack} | {cells} |")
     if args.cost:
         print(f"\nCost of the engine's {args.cost} (same calls, off vs on, alternating; ms per image):")
         print("| pack | set | API | CPU off | CPU on | CPU ratio | wall off | wall on | wall ratio |")

@@ -14,6 +14,10 @@ from pathlib import Path
 from facegate.config import data_dir, env_bool, persistent_secret
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024  # holds a 2 MB image as base64 with newlines, and more
+# The live probability at which a judged face is answered live. 0.5 is where the models' own
+# decision (live class most likely) puts it; docs/DECISIONS.md, "Liveness threshold", has the
+# measured trade-off for lower values.
+DEFAULT_LIVENESS_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class BackendConfig:
     decode_slots: int = 1  # FACEGATE_DECODE_SLOTS: images decoded at once (default: threads // 2)
     model_pack: str = "default"  # FACEGATE_MODEL_PACK
     liveness_model: str = "minifasnet"  # FACEGATE_LIVENESS_MODEL
+    liveness_threshold: float = DEFAULT_LIVENESS_THRESHOLD  # FACEGATE_LIVENESS_THRESHOLD
     model_mirror: Path | None = None  # FACEGATE_MODEL_MIRROR
     model_download: bool = False  # FACEGATE_MODEL_DOWNLOAD
     onnx_cpu: bool = False  # FACEGATE_ONNX_CPU (any non-empty value)
@@ -37,6 +42,13 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
     value = int(env.get(name) or default)
     if value < 1:
         raise ValueError(f"{name}={value}: must be at least 1")
+    return value
+
+
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    value = float(env.get(name) or default)
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{name}={value}: must be between 0 and 1 (exclusive)")
     return value
 
 
@@ -57,6 +69,7 @@ def load() -> BackendConfig:
         decode_slots=_positive(env, "FACEGATE_DECODE_SLOTS", max(1, threads // 2)),
         model_pack=(env.get("FACEGATE_MODEL_PACK") or "default").strip().lower(),
         liveness_model=(env.get("FACEGATE_LIVENESS_MODEL") or "").strip() or "minifasnet",
+        liveness_threshold=_fraction(env, "FACEGATE_LIVENESS_THRESHOLD", DEFAULT_LIVENESS_THRESHOLD),
         model_mirror=Path(mirror) if mirror else None,
         model_download=env_bool("FACEGATE_MODEL_DOWNLOAD", False),
         onnx_cpu=bool(env.get("FACEGATE_ONNX_CPU")),

@@ -164,7 +164,11 @@ def _result_schema(api: str, lang: str) -> dict[str, Any]:
                                  "description": t("Live face / not a live face / face too small or blurred "
                                                   "to judge.", "活体人脸 / 非活体人脸 / 人脸清晰度较差，无法判断。")},
             "liveness_score": {"type": "number", "minimum": 0, "maximum": 1,
-                               "description": t("Probability that the face is live.", "活体概率。")},
+                               "description": t("Probability that the face is live. FaceAntiSpoofing says live at or above "
+                                                "the server's threshold: 0.5 unless its operator set "
+                                                "FACEGATE_LIVENESS_THRESHOLD.",
+                                                "活体概率。不低于服务端阈值时 FaceAntiSpoofing 判为活体；阈值默认 0.5，"
+                                                "运维可用 FACEGATE_LIVENESS_THRESHOLD 调整。")},
         },
         "mask": {
             "mask": {"type": "string", "enum": ["wearing", "not_wearing", "incorrect"],

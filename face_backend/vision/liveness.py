@@ -107,7 +107,6 @@ CHOICES: dict[str, tuple[Member, ...]] = {
 # measure) is below the limit.
 MIN_SIDE = 40
 MIN_SHARPNESS = 20.0  # blurred background faces in our photos measure 14-18, sharp ones 50+
-LIVE_THRESHOLD = 0.5
 
 
 def sharpness(img: np.ndarray, face: Face) -> float:
@@ -116,11 +115,12 @@ def sharpness(img: np.ndarray, face: Face) -> float:
     return float(cv2.Laplacian(crop, cv2.CV_64F).var())
 
 
-def verdict(score: float, short_side: int, sharpness_value: float) -> LivenessVerdict:
-    """The liveness rule: UNCLEAR for small or blurred faces, else LIVE at score >= the threshold."""
+def verdict(score: float, short_side: int, sharpness_value: float, threshold: float) -> LivenessVerdict:
+    """The liveness rule: UNCLEAR for small or blurred faces, else LIVE at score >= `threshold`
+    (setting FACEGATE_LIVENESS_THRESHOLD)."""
     if short_side < MIN_SIDE or sharpness_value < MIN_SHARPNESS:
         return LivenessVerdict.UNCLEAR
-    return LivenessVerdict.LIVE if score >= LIVE_THRESHOLD else LivenessVerdict.SPOOF
+    return LivenessVerdict.LIVE if score >= threshold else LivenessVerdict.SPOOF
 
 
 class LivenessModel(ManifestModel[list[ort.InferenceSession]]):
@@ -131,8 +131,9 @@ class LivenessModel(ManifestModel[list[ort.InferenceSession]]):
 
     name = "liveness"
 
-    def __init__(self, choice: str | None = None) -> None:
+    def __init__(self, choice: str | None = None, threshold: float | None = None) -> None:
         self.choice = choice or config.get().liveness_model
+        self.threshold = config.get().liveness_threshold if threshold is None else threshold
         super().__init__()
 
     @property
@@ -162,4 +163,4 @@ class LivenessModel(ManifestModel[list[ort.InferenceSession]]):
         sharpness is measured on the pixels the model sees)."""
         prob = self.score(img_bgr, face.box)
         side = min(face.box[2], face.box[3]) if short_side is None else short_side
-        return Liveness(verdict(prob, side, sharpness(img_bgr, face)), prob)
+        return Liveness(verdict(prob, side, sharpness(img_bgr, face), self.threshold), prob)

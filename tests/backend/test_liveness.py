@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from face_backend import config
 from face_backend.vision.detector import YuNetDetector
 from face_backend.vision.liveness import (MIN_SHARPNESS, MIN_SIDE, LivenessModel, padded_square_crop, sharpness,
                                           silent_face_crop)
@@ -98,3 +99,24 @@ def test_verdict_rule_on_real_faces(default_model: LivenessModel, faces: dict) -
     blurred = cv2.GaussianBlur(live_img, (0, 0), 12)
     assert sharpness(blurred, live_face) < MIN_SHARPNESS <= sharpness(live_img, live_face)
     assert default_model.predict(blurred, live_face).verdict is LivenessVerdict.UNCLEAR
+
+
+def test_threshold_setting_moves_the_verdict(faces: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FACEGATE_LIVENESS_THRESHOLD: the same score, answered by the operator's threshold. The
+    replayed face scores about 0.2: spoof at the default 0.5, live once the threshold is under it."""
+    img, _ = faces["spoof_1.jpg"]
+    (face,) = YuNetDetector().detect(img)
+    default = LivenessModel()
+    assert default.threshold == 0.5
+    judged = default.predict(img, face)
+    assert judged.verdict is LivenessVerdict.SPOOF and 0.05 < judged.score < 0.35
+    monkeypatch.setenv("FACEGATE_LIVENESS_THRESHOLD", str(round(judged.score - 0.01, 4)))
+    config.get.cache_clear()
+    try:
+        lenient = LivenessModel()
+        assert lenient.threshold == pytest.approx(judged.score - 0.01, abs=1e-4)
+        again = lenient.predict(img, face)
+        assert again.verdict is LivenessVerdict.LIVE and again.score == pytest.approx(judged.score)
+    finally:
+        monkeypatch.delenv("FACEGATE_LIVENESS_THRESHOLD")
+        config.get.cache_clear()
