@@ -22,8 +22,6 @@ sys.path.insert(0, str(REPO))
 
 from face_backend.vision.engine import FaceEngine  # noqa: E402
 from face_backend.vision.image_io import decode_image  # noqa: E402
-from face_backend import model_store  # noqa: E402
-from face_backend.vision.landmarks import SECOND_OPINION_SIDE, SECOND_OPINION_THRESHOLD  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "data" / "eval"
 SETS = {"lfw": EVAL / "lfw_pairs" / "pairs.csv", "cn": EVAL / "asian_celeb_faces" / "pairs_curated_cn.csv"}
@@ -44,20 +42,10 @@ def cache_path(name: str, pack: str) -> Path:
     return REPO / ".cache" / f"eval_embeddings_{name}_{pack}.npz"
 
 
-def recipe(engine: FaceEngine) -> str:
-    """What the embeddings depend on besides the photos and the code: the model files (by sha256) and
-    the second opinion's settings. A cache made another way is made again; a change of code alone
-    (a new rule) needs `rm .cache/eval_embeddings_*`."""
-    models = [engine.detector, engine.recognizer] + ([engine.second_opinion] if engine.second_opinion else [])
-    files = ",".join(f"{name}:{model_store.entry(name).sha256[:12]}" for model in models for name in model.files)
-    opinion = f"{SECOND_OPINION_SIDE}px@{SECOND_OPINION_THRESHOLD}" if engine.second_opinion is not None else "off"
-    return f"models={files} second_opinion={opinion}"
-
-
 def load(name: str, pack: str = "default") -> dict[str, np.ndarray]:
     """{"identities", "paths", "vectors" (float32, unit rows)}, computed once and cached."""
     path = cache_path(name, pack)
-    if not path.exists() or _cached_recipe(path) != recipe(FaceEngine(pack)):
+    if not path.exists() or _cached_recipe(path) != FaceEngine(pack).embedding_recipe:
         compute(name, pack)
     with np.load(path) as data:
         return {key: data[key] for key in data.files if key != "recipe"}
@@ -85,7 +73,7 @@ def compute(name: str, pack: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp.npz")
     np.savez(tmp, identities=np.array(identities), paths=np.array(paths), vectors=np.stack(vectors),
-             recipe=np.array(recipe(engine)))
+             recipe=np.array(engine.embedding_recipe))
     tmp.replace(out)
     print(f"{name}/{pack}: {len(vectors)} faces embedded in {time.perf_counter() - started:.0f} s -> {out}")
 

@@ -12,6 +12,8 @@ USAGE = """usage: facegate COMMAND [ARGS]
   backend    start only the face backend HTTP service
   admin      accounts, apps, packs and usage (facegate admin --help)
   models     list, fetch and verify model files (facegate models --help)
+  library reembed [--app APP_ID] [--check]
+             embed the face library's kept photos again after a model change (on the backend's host)
   detect IMAGE | attributes IMAGE | liveness IMAGE | mask IMAGE | compare IMAGE1 IMAGE2
              run the face engine locally and print the API's JSON result
   detect IMAGE --url URL [--app-key K --service-code C] ...
@@ -51,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         if rest[:1] == ["list"]:
             print_models_in_use()
         return models_main(rest)
+    if command == "library":
+        if rest[:1] != ["reembed"]:
+            print("usage: facegate library reembed [--app APP_ID] [--pack PACK] [--check]", file=sys.stderr)
+            return 2
+        from face_backend.library.reembed import main as reembed_main
+        return reembed_main(rest[1:])
     if command == "backend":
         from face_backend.server import main as backend_main
         return backend_main(rest)

@@ -44,7 +44,7 @@ from facegate.operating_points import DEFAULT_OPERATING_POINT, OPERATING_POINT_N
 from face_backend.library.index import EmbeddedIndex, MilvusIndex, VectorIndex
 from face_backend.library.store import (
     APP_PATTERN, AlreadyExists, AppSettings, LibraryStore, LimitReached, NotFound,
-    new_face_token, partition_key,
+    face_location, new_face_token, partition_key,
 )
 from face_backend.library.sync import IndexSync
 from face_backend.vision.engine import FaceEngine
@@ -81,11 +81,6 @@ def _int(body: dict, name: str, default: int, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise WireError(errors.BAD_BODY, f"{name} must be an integer from {low} to {high}")
     return value
-
-
-def _location(face: Face) -> dict[str, int]:
-    x, y, w, h = face.box
-    return {"top": int(y), "left": int(x), "width": int(w), "height": int(h)}
 
 
 def _image(body: dict) -> tuple[bytes, np.ndarray]:
@@ -183,10 +178,11 @@ class Library:
             raise WireError(errors.NO_FACE, "no face found")
         face = faces[0]  # the largest
         embedding = self.engine.embed(img, face)
-        location = _location(face)
+        location = face_location(face)
         photo = raw if self.store.settings(app_id).store_photos else None
         token = self._guarded(lambda: self.store.add_face(app_id, group_id, user_id, user_info, embedding,
-                                                          json.dumps(location), photo, self.default_face_limit))
+                                                          json.dumps(location), photo, self.default_face_limit,
+                                                          self.engine.embedding_recipe))
         return {"face_token": token, "face_location": location}
 
     def user_get(self, app_id: str, body: dict) -> dict:
@@ -284,7 +280,7 @@ class Library:
     def _probe(self, app_id: str, groups: list[str], img: np.ndarray, face: Face, max_users: int) -> dict:
         # The probe's face_token names this face in this reply only; it is not enrolled.
         vector = self.engine.embed(img, face)
-        return {"face_token": new_face_token(), "face_location": _location(face),
+        return {"face_token": new_face_token(), "face_location": face_location(face),
                 "user_list": self._match(app_id, groups, vector, max_users)}
 
     # -- administration --------------------------------------------------------------------------
@@ -324,6 +320,11 @@ def _json_object(body: bytes) -> dict:
     return data
 
 
+def library_folder(data_dir: Path, pack: str) -> Path:
+    """Where one pack's library lives in the data dir (its store file and its embedded index)."""
+    return data_dir / "library" / pack
+
+
 _LIBRARIES: dict[str, Library] = {}
 _LIBRARIES_LOCK = threading.Lock()
 
@@ -337,7 +338,7 @@ def get_library(engine: FaceEngine, data_dir: Path) -> Library:
     with _LIBRARIES_LOCK:
         pack = engine.pack.name
         if pack not in _LIBRARIES:
-            folder = data_dir / "library" / pack
+            folder = library_folder(data_dir, pack)
             uri = os.environ.get("FACEGATE_MILVUS_URI", "").strip()
             index = (MilvusIndex(uri, EMBEDDING_DIMS[pack], collection=f"facegate_faces_{pack}",
                                  token=os.environ.get("FACEGATE_MILVUS_TOKEN", "")) if uri else None)

@@ -5,6 +5,9 @@ Every write runs in one `BEGIN IMMEDIATE` transaction that also appends to the c
 (`changes`: add/remove of a face id, or drop of a whole partition), so the log and the records never
 disagree, and writers are serialised (the per-app face limit is checked inside the transaction).
 Photos, when an app keeps them, live in the face's own row: deleting the row deletes the photo.
+Each face also records the recipe its embedding was made with (FaceEngine.embedding_recipe; NULL for
+faces enrolled before the column existed), so faces that a model change left behind can be found
+and, where the photo is kept, embedded again (reembed.py).
 WAL journal with synchronous=NORMAL: a killed process loses nothing committed; a power cut may lose
 the last transactions but never corrupts the file.
 """
@@ -20,6 +23,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from face_backend.vision.types import Face
 
 APP_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -54,7 +59,8 @@ CREATE TABLE IF NOT EXISTS faces (
     embedding BLOB NOT NULL,
     face_location TEXT NOT NULL,
     created_at REAL NOT NULL,
-    photo BLOB
+    photo BLOB,
+    recipe TEXT
 );
 CREATE INDEX IF NOT EXISTS faces_by_user ON faces (app_id, group_id, user_id);
 CREATE TABLE IF NOT EXISTS changes (
@@ -119,6 +125,12 @@ def partition_key(app_id: str, group_id: str) -> str:
     return f"{app_id}/{group_id}"
 
 
+def face_location(face: Face) -> dict[str, int]:
+    """A face's box as the library's replies and records give it."""
+    x, y, w, h = face.box
+    return {"top": int(y), "left": int(x), "width": int(w), "height": int(h)}
+
+
 def new_face_token() -> str:
     return secrets.token_hex(16)
 
@@ -131,6 +143,14 @@ class LibraryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._db().executescript(SCHEMA)  # each statement is idempotent (IF NOT EXISTS)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added since a library file was created (SQLite adds a NULL column in place)."""
+        with self._write() as db:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(faces)")}
+            if "recipe" not in columns:
+                db.execute("ALTER TABLE faces ADD COLUMN recipe TEXT")
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -246,7 +266,7 @@ class LibraryStore:
     # -- users and faces -------------------------------------------------------------------------
     def add_face(self, app_id: str, group_id: str, user_id: str, user_info: str | None,
                  embedding: np.ndarray, face_location: str, photo: bytes | None,
-                 default_limit: int) -> str:
+                 default_limit: int, recipe: str | None = None) -> str:
         """Enrol one face for a user (created on first face); its new face_token.
 
         user_info replaces the user's stored info when given. LimitReached when the app holds
@@ -268,9 +288,9 @@ class LibraryStore:
                            (user_info, app_id, group_id, user_id))
             token = new_face_token()
             face_id = db.execute(
-                "INSERT INTO faces (face_token, app_id, group_id, user_id, embedding, face_location, created_at, photo)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (token, app_id, group_id, user_id, vector.tobytes(), face_location, now, photo)).lastrowid
+                "INSERT INTO faces (face_token, app_id, group_id, user_id, embedding, face_location, created_at, photo,"
+                " recipe) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (token, app_id, group_id, user_id, vector.tobytes(), face_location, now, photo, recipe)).lastrowid
             db.execute("UPDATE apps SET face_count = face_count + 1 WHERE app_id = ?", (app_id,))
             db.execute("INSERT INTO changes (op, partition, face_id) VALUES ('add', ?, ?)",
                        (partition_key(app_id, group_id), face_id))
@@ -342,6 +362,45 @@ class LibraryStore:
         row = self._db().execute("SELECT photo FROM faces WHERE app_id = ? AND face_token = ?",
                                  (app_id, face_token)).fetchone()
         return row[0] if row else None
+
+    # -- embeddings of another recipe (reembed.py) ------------------------------------------------
+    def recipe_counts(self, recipe: str, app_id: str | None = None) -> dict[str, int]:
+        """Faces (of one app, or all) by whether their embedding has `recipe`: "current", and the
+        others split by whether a photo is kept ("with_photo": can be embedded again) or not."""
+        row = self._db().execute(
+            "SELECT COALESCE(SUM(recipe IS :recipe), 0),"
+            " COALESCE(SUM(recipe IS NOT :recipe AND photo IS NOT NULL), 0),"
+            " COALESCE(SUM(recipe IS NOT :recipe AND photo IS NULL), 0) FROM faces"
+            + (" WHERE app_id = :app" if app_id else ""), {"recipe": recipe, "app": app_id}).fetchone()
+        return {"current": int(row[0]), "with_photo": int(row[1]), "without_photo": int(row[2])}
+
+    def faces_of_other_recipe(self, recipe: str, after_id: int = 0, limit: int = 100,
+                              app_id: str | None = None) -> list[tuple[int, str]]:
+        """(face id, face_location JSON) of kept-photo faces whose embedding is not of `recipe`, by
+        id after `after_id`: a caller pages through them, and reads one photo at a time (photo_by_id)."""
+        rows = self._db().execute(
+            "SELECT id, face_location FROM faces WHERE recipe IS NOT :recipe AND photo IS NOT NULL AND id > :after"
+            + (" AND app_id = :app" if app_id else "") + " ORDER BY id LIMIT :limit",
+            {"recipe": recipe, "after": after_id, "app": app_id, "limit": limit})
+        return [(int(r[0]), r[1]) for r in rows]
+
+    def photo_by_id(self, face_id: int) -> bytes | None:
+        row = self._db().execute("SELECT photo FROM faces WHERE id = ?", (face_id,)).fetchone()
+        return bytes(row[0]) if row and row[0] is not None else None
+
+    def replace_embedding(self, face_id: int, embedding: np.ndarray, face_location: str, recipe: str) -> bool:
+        """Give a face a new embedding (and the box it was made from), logged as an add, which every
+        index applies as a replacement of the face's vector. False when the face is gone meanwhile."""
+        vector = np.asarray(embedding, dtype=np.float32).reshape(-1)
+        with self._write() as db:
+            row = db.execute("SELECT app_id, group_id FROM faces WHERE id = ?", (face_id,)).fetchone()
+            if row is None:
+                return False
+            db.execute("UPDATE faces SET embedding = ?, face_location = ?, recipe = ? WHERE id = ?",
+                       (vector.tobytes(), face_location, recipe, face_id))
+            db.execute("INSERT INTO changes (op, partition, face_id) VALUES ('add', ?, ?)",
+                       (partition_key(*row), face_id))
+        return True
 
     # -- change log (sync.py) --------------------------------------------------------------------
     # The last change number ever given (AUTOINCREMENT's counter): MAX(seq) would fall back once

@@ -17,7 +17,8 @@ import threading
 import numpy as np
 
 from face_backend.vision.image_io import reduction
-from face_backend.vision.landmarks import second_opinion
+from face_backend import model_store
+from face_backend.vision.landmarks import SECOND_OPINION_SIDE, SECOND_OPINION_THRESHOLD, second_opinion
 from face_backend.vision.liveness import LivenessModel
 from face_backend.vision.mask import MaskModel
 from face_backend.vision.packs import PACKS, build, pack_name
@@ -96,6 +97,17 @@ class FaceEngine:
         """SFace/ArcFace embedding of a face given in original-photo pixels."""
         work, factor, _ = reduction(img)
         return self.recognizer.embed(work, self._landmarked(work, _on_work(face, factor)))
+
+    @property
+    def embedding_recipe(self) -> str:
+        """What an embedding depends on besides the photo and the code: the pack, the model files
+        (by sha256) and the second opinion's settings. Two embeddings of one face made with the same
+        recipe are the same; the library records it per face, to find faces a model change left
+        behind (face_backend/library/reembed.py)."""
+        models = [self.detector, self.recognizer] + ([self.second_opinion] if self.second_opinion else [])
+        files = ",".join(f"{name}:{model_store.entry(name).sha256[:12]}" for model in models for name in model.files)
+        opinion = f"{SECOND_OPINION_SIDE}px@{SECOND_OPINION_THRESHOLD}" if self.second_opinion is not None else "off"
+        return f"pack={self.pack.name} models={files} second_opinion={opinion}"
 
     def _landmarked(self, work: np.ndarray, face: Face) -> Face:
         """`face` (in `work`'s pixels) with the second opinion's landmarks where the pack asks for one:

@@ -1,0 +1,171 @@
+"""Embedding kept photos again after a model change (face_backend/library/reembed.py), on real LFW
+photos, a real library file and both index kinds; the command as users run it."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facegate import errors
+from facegate.procs import PY, REPO
+from face_backend.library.reembed import SAME_FACE_IOU, enrolled_face, reembed
+from face_backend.library.service import Library, library_folder
+from face_backend.library.store import face_location, partition_key
+from face_backend.vision.engine import FaceEngine
+from face_backend.vision.image_io import decode_image
+from library_checks import assert_consistent, open_index
+
+
+@pytest.fixture(scope="module")
+def older_engine() -> FaceEngine:
+    """The default pack as it was before compare aligned on two detectors' landmarks: a real older
+    recipe, whose embeddings of a photo differ a little from today's."""
+    engine = FaceEngine("default")
+    engine.second_opinion = None
+    return engine
+
+
+def call(lib: Library, app: str, op: str, **body) -> dict:
+    reply = lib.handle(app, op, json.dumps(body).encode(), "req-reembed")
+    assert reply["code"] == errors.SUCCESS, reply
+    return reply["result"]
+
+
+def enrol(lib: Library, app: str, photos, store_photos: bool) -> list[int]:
+    """Enrol each photo as its own user in group "staff"; the stored face ids, in order."""
+    call(lib, app, "app/settings", store_photos=store_photos)
+    call(lib, app, "group/add", group_id="staff")
+    for photo in photos:
+        call(lib, app, "user/add", group_id="staff", user_id=photo.identity, imageContent=photo.b64())
+    rows = lib.store._db().execute("SELECT id FROM faces WHERE app_id = ? ORDER BY id", (app,)).fetchall()
+    return [r[0] for r in rows]
+
+
+def make_older(lib: Library, engine: FaceEngine, face_id: int, path: Path) -> np.ndarray:
+    """Give a stored face the embedding an older recipe made of its photo; that embedding."""
+    img = decode_image(path.read_bytes())
+    face = engine.detect(img)[0]
+    vector = engine.embed(img, face)
+    assert lib.store.replace_embedding(face_id, vector, json.dumps(face_location(face)), engine.embedding_recipe)
+    return vector
+
+
+def best_cosine(lib: Library, app: str, vector: np.ndarray) -> tuple[int, float]:
+    lib.sync.catch_up()
+    return lib.index.search(vector, 1, [partition_key(app, "staff")])[0]
+
+
+def test_reembed_brings_kept_photos_to_the_current_recipe(tmp_path, engine, older_engine, index_kind, lfw):
+    lib = Library(tmp_path, engine, index=open_index(index_kind, tmp_path))
+    try:
+        photos = lfw["enrol"][:4]
+        kept = enrol(lib, "keeps", photos, store_photos=True)
+        dropped = enrol(lib, "no_photos", lfw["enrol"][4:6], store_photos=False)
+        recipe = engine.embedding_recipe
+        # What is embedded again is the file the client sent, byte for byte.
+        assert lib.store.photo_by_id(kept[0]) == photos[0].path.read_bytes()
+        assert lib.store.photo_by_id(dropped[0]) is None
+        assert older_engine.embedding_recipe != recipe and "second_opinion=off" in older_engine.embedding_recipe
+        assert lib.store.recipe_counts(recipe) == {"current": 6, "with_photo": 0, "without_photo": 0}
+
+        older = [make_older(lib, older_engine, face_id, photo.path) for face_id, photo in zip(kept, photos)]
+        make_older(lib, older_engine, dropped[0], lfw["enrol"][4].path)
+        # A face enrolled before the library recorded recipes at all has none.
+        lib.store._db().execute("UPDATE faces SET recipe = NULL WHERE id = ?", (kept[3],))
+        assert lib.store.recipe_counts(recipe) == {"current": 1, "with_photo": 4, "without_photo": 1}
+        assert lib.store.recipe_counts(recipe, "keeps") == {"current": 0, "with_photo": 4, "without_photo": 0}
+        fresh = [engine.embed(img, engine.detect(img)[0]) for img in (decode_image(p.path.read_bytes()) for p in photos)]
+        for face_id, old, new in zip(kept, older, fresh):
+            found_id, cosine = best_cosine(lib, "keeps", new)
+            assert found_id == face_id and cosine == pytest.approx(float(old @ new), abs=1e-4) and cosine < 0.999
+
+        seq = lib.store.last_seq()
+        report = reembed(lib.store, engine)
+        assert (report.embedded, report.not_found, report.undecodable, report.gone) == (4, 0, 0, 0)
+        assert report.before == {"current": 1, "with_photo": 4, "without_photo": 1}
+        assert report.after == {"current": 5, "with_photo": 0, "without_photo": 1}  # no photo: enrol again
+        # One logged add per face, which the index applies as a replacement: today's photo embedding
+        # now finds its face at cosine 1.
+        assert [(c.op, c.face_id) for c in lib.store.changes_since(seq)] == [("add", i) for i in kept]
+        for face_id, new in zip(kept, fresh):
+            found_id, cosine = best_cosine(lib, "keeps", new)
+            assert found_id == face_id and cosine == pytest.approx(1.0, abs=1e-5)
+        assert_consistent(lib.store, lib.index)
+        # Nothing left to do: a second run touches nothing.
+        again = reembed(lib.store, engine)
+        assert again.embedded == 0 and lib.store.last_seq() == seq + 4
+    finally:
+        lib.close()
+
+
+def test_a_face_deleted_meanwhile_is_left_alone(tmp_path, engine, lfw):
+    lib = Library(tmp_path, engine)
+    try:
+        (face_id,) = enrol(lib, "keeps", lfw["enrol"][:1], store_photos=True)
+        token = lib.store._db().execute("SELECT face_token FROM faces WHERE id = ?", (face_id,)).fetchone()[0]
+        call(lib, "keeps", "face/delete", face_token=token)
+        seq = lib.store.last_seq()
+        assert not lib.store.replace_embedding(face_id, np.ones(128, np.float32), "{}", engine.embedding_recipe)
+        assert lib.store.last_seq() == seq and lib.store.photo_by_id(face_id) is None
+    finally:
+        lib.close()
+
+
+def test_the_face_embedded_again_is_the_one_at_the_stored_box(engine, shared_dir):
+    """In a photo of several people, each stored box picks its own face back; a box where no face
+    is picks none."""
+    for path in sorted((shared_dir / "data" / "photos").glob("*.jpg")):
+        faces = engine.detect(decode_image(path.read_bytes()))
+        if len(faces) >= 3:
+            break
+    else:
+        pytest.fail("no shared photo with three faces")
+    for face in faces:
+        assert enrolled_face(faces, face_location(face)) is face
+    x, y, w, h = faces[0].box
+    shifted = {"left": x + w, "top": y, "width": w, "height": h}  # beside the face: IoU 0
+    assert enrolled_face(faces[:1], shifted) is None
+    half = {"left": x + int(w * (1 - SAME_FACE_IOU)), "top": y, "width": w, "height": h}  # IoU about 1/3
+    assert enrolled_face(faces[:1], half) is None
+
+
+def test_command_counts_then_embeds(tmp_path, engine, older_engine, lfw):
+    data = tmp_path / "data"
+    lib = Library(library_folder(data, "default"), engine)
+    try:
+        kept = enrol(lib, "keeps", lfw["enrol"][:2], store_photos=True)
+        for face_id, photo in zip(kept, lfw["enrol"][:2]):
+            make_older(lib, older_engine, face_id, photo.path)
+    finally:
+        lib.close()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["FACEGATE_DATA_DIR"] = str(data)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([PY, "-m", "facegate.cli", "library", "reembed", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    checked = run("--check")
+    assert checked.returncode == 0, checked.stderr
+    assert "current recipe: 0 faces; older, photo kept: 2; older, no photo (enrol again): 0" in checked.stdout
+    done = run("--app", "keeps")
+    assert done.returncode == 0, done.stderr
+    assert "embedded again: 2; no face at the stored box (kept as it was): 0" in done.stdout
+    assert "now current: 2; older, photo kept: 0" in done.stdout
+    assert "current recipe: 2 faces; older, photo kept: 0" in run("--check").stdout
+    usage = subprocess.run([PY, "-m", "facegate.cli", "library"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert usage.returncode == 2 and "facegate library reembed" in usage.stderr
+
+
+def test_no_library_yet_is_nothing_to_do(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["FACEGATE_DATA_DIR"] = str(tmp_path / "empty")
+    proc = subprocess.run([PY, "-m", "facegate.cli", "library", "reembed"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "nothing to do" in proc.stdout
+    assert not (tmp_path / "empty" / "library").exists()
+
