@@ -283,8 +283,15 @@ def run_utk(wire: Wire, limit: int | None) -> Row:
 
 
 # -- liveness --------------------------------------------------------------------------------------
-# Liveness thresholds the NUAA sweep prints beside the configured one (FACEGATE_LIVENESS_THRESHOLD).
+# Liveness thresholds the NUAA sweep prints, with the configured one (FACEGATE_LIVENESS_THRESHOLD).
 LIVENESS_SWEEP = (0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5)
+
+
+def ordered_share(high: np.ndarray, low: np.ndarray) -> float:
+    """AUC: the share of (high, low) pairs in the right order, ties counting half."""
+    if not high.size or not low.size:
+        return 0.0
+    return float(np.mean((high[:, None] > low[None, :]) + 0.5 * (high[:, None] == low[None, :])))
 
 
 def liveness_errors(live: np.ndarray, spoof: np.ndarray, threshold: float) -> dict[str, float]:
@@ -317,12 +324,13 @@ def run_nuaa(wire: Wire, limit: int | None) -> Row:
     bpcer = 1.0 - float(np.mean(said_live["live"])) if said_live["live"] else 0.0
     # Threshold-free: the share of (live, spoof) frame pairs ordered right, and BPCER at the lowest
     # threshold where at most 1% of attacks pass.
-    auc = float(np.mean(live[:, None] > spoof[None, :])) if live.size and spoof.size else 0.0
+    auc = ordered_share(live, spoof)
     allowed = int(np.floor(0.01 * spoof.size))
     at_1pct = float(np.sort(spoof)[::-1][allowed]) + 1e-9 if spoof.size > allowed else 0.0
     row.details = {"APCER": round(apcer, 4), "BPCER": round(bpcer, 4), "ACER": round((apcer + bpcer) / 2, 4),
                    "AUC": round(auc, 5), "BPCER_at_APCER_1pct": liveness_errors(live, spoof, at_1pct)["BPCER"],
-                   "sweep": {f"{t:g}": liveness_errors(live, spoof, t) for t in LIVENESS_SWEEP},
+                   "sweep": {f"{t:g}": liveness_errors(live, spoof, t)
+                             for t in sorted({*LIVENESS_SWEEP, wire.engine.models.liveness.threshold})},
                    "labels": {f"{k[0]}->{k[1]}": v for k, v in sorted(labels.items())}}
     return row
 
@@ -564,8 +572,8 @@ def main() -> int:
     sweeps = [r for r in rows if r.set == "nuaa"]
     if sweeps:
         print("\nLiveness threshold (FACEGATE_LIVENESS_THRESHOLD) on the NUAA frames' scores: APCER / BPCER / ACER")
-        print("| pack | " + " | ".join(f"{t:g}" for t in LIVENESS_SWEEP) + " |")
-        print("|---|" + "---|" * len(LIVENESS_SWEEP))
+        print("| pack | " + " | ".join(sweeps[0].details["sweep"]) + " |")
+        print("|---|" + "---|" * len(sweeps[0].details["sweep"]))
         for r in sweeps:
             cells = " | ".join(f"{e['APCER']:.1%} / {e['BPCER']:.1%} / {e['ACER']:.1%}" for e in r.details["sweep"].values())
             print(f"| {r.pack} | {cells} |")

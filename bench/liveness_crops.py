@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from face_backend.vision.engine import get_engine  # noqa: E402
 from face_backend.vision.image_io import decode_image  # noqa: E402
 from face_backend.vision.types import Face  # noqa: E402
+from accuracy import ordered_share  # noqa: E402
 
 NUAA = ROOT.parent / "shared" / "data" / "eval" / "nuaa_antispoof"
 Box = tuple[int, int, int, int]
@@ -87,10 +88,14 @@ def main() -> int:
     rows = list(csv.DictReader((NUAA / "labels.csv").open(newline="")))
     if args.limit:
         rows = rows[:: max(1, len(rows) // args.limit)]
-    frames = []
+    frames, faceless = [], 0
     for row in rows:
         img = np.asarray(decode_image((NUAA / row["path"]).read_bytes(), allow_reduced=False))
-        frames.append((img, engine.detect(img)[0], row["label"] == "live"))
+        faces = engine.detect(img)
+        if faces:
+            frames.append((img, faces[0], row["label"] == "live"))
+        else:
+            faceless += 1
     boxes: dict[str, Callable[[np.ndarray, Face], Box | None]] = {"yunet": lambda img, face: face.box}
     for factor, side in ((2.0, 160), (2.0, 128), (1.6, 128), (1.6, 96), (2.0, 320)):
         boxes[f"retinaface {factor:g}/{side}"] = (
@@ -98,7 +103,8 @@ def main() -> int:
     boxes["retinaface 2/160 bilinear"] = lambda img, face: retinaface_box(second, img, face, 2.0, 160, cv2.INTER_LINEAR)
     boxes["silent-face 192"] = lambda img, face: silent_face_box(second, img, face)
     threshold = model.threshold
-    print(f"NUAA frames: {len(frames)} ({sum(f[2] for f in frames)} live); threshold {threshold}")
+    print(f"NUAA frames: {len(frames)} ({sum(f[2] for f in frames)} live; {faceless} without a face, left out); "
+          f"threshold {threshold}")
     print("| crop box | APCER | BPCER | ACER | AUC | live frames within 0.1 of the threshold | no box | box CPU ms |")
     print("|---|---|---|---|---|---|---|---|")
     for name, box_of in boxes.items():
@@ -111,7 +117,7 @@ def main() -> int:
             (live if is_live else spoof).append(model.score(img, face.box if box is None else box))
         lv, sp = np.array(live), np.array(spoof)
         apcer, bpcer = float(np.mean(sp >= threshold)), float(np.mean(lv < threshold))
-        auc = float(np.mean(lv[:, None] > sp[None, :]))
+        auc = ordered_share(lv, sp)
         near = int(np.sum(np.abs(lv - threshold) < 0.1))
         print(f"| {name} | {apcer:.1%} | {bpcer:.1%} | {(apcer + bpcer) / 2:.1%} | {auc:.4f} | {near} | {missing} | "
               f"{1000 * cpu / len(frames):.2f} |")

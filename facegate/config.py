@@ -12,10 +12,15 @@ PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 
 
+def data_dir_path() -> Path:
+    """Where the data directory is (FACEGATE_DATA_DIR or ./facegate-data), created or not."""
+    return Path(os.environ.get("FACEGATE_DATA_DIR") or "facegate-data").resolve()
+
+
 def data_dir() -> Path:
-    """The data directory: FACEGATE_DATA_DIR or ./facegate-data, created on first use, private to
-    this user (it holds the database with live session keys, and the secrets)."""
-    return private_dir(Path(os.environ.get("FACEGATE_DATA_DIR") or "facegate-data").resolve())
+    """The data directory (data_dir_path), created on first use, private to this user (it holds
+    the database with live session keys, and the secrets)."""
+    return private_dir(data_dir_path())
 
 
 def private_dir(path: Path) -> Path:

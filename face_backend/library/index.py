@@ -88,6 +88,17 @@ def _unit_rows(vectors: np.ndarray, dim: int) -> np.ndarray:
     return arr / np.maximum(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12)
 
 
+def _last_per_id(ids: Sequence[int], vectors: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """The batch with each id once, its last vector kept (an id added twice in one batch is a face
+    embedded again: the later vector is the one that counts), as int64 keys and unit rows."""
+    keys = np.asarray(ids, dtype=np.int64).reshape(-1)
+    rows = _unit_rows(vectors, dim)
+    if len(keys) == len(set(keys.tolist())):
+        return keys, rows
+    last = np.sort(len(keys) - 1 - np.unique(keys[::-1], return_index=True)[1])
+    return keys[last], rows[last]
+
+
 def _top_k(pairs: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
     return sorted(pairs, key=lambda p: -p[1])[:k]
 
@@ -365,12 +376,12 @@ class EmbeddedIndex:
             self._seq = None
 
     def add(self, partition: str, ids: Sequence[int], vectors: np.ndarray) -> None:
-        keys = np.asarray(ids, dtype=np.int64).reshape(-1)
+        keys, rows = _last_per_id(ids, vectors, self.dim)
         if not len(keys):
             return
         with self._lock:
             seg = self._segments.setdefault(partition, _Segment(self.dim))
-            seg.add(keys, _unit_rows(vectors, self.dim))
+            seg.add(keys, rows)
 
     def remove(self, partition: str, ids: Sequence[int]) -> None:
         with self._lock:
@@ -466,8 +477,8 @@ class MilvusIndex:
         self._seq = None
 
     def add(self, partition: str, ids: Sequence[int], vectors: np.ndarray) -> None:
-        rows = _unit_rows(vectors, self.dim)
-        data = [{"id": int(i), "part": partition, "vector": row.tolist()} for i, row in zip(ids, rows)]
+        keys, rows = _last_per_id(ids, vectors, self.dim)  # Milvus refuses a key twice in one upsert
+        data = [{"id": int(i), "part": partition, "vector": row.tolist()} for i, row in zip(keys, rows)]
         for start in range(0, len(data), 1000):
             self._client.upsert(self.collection, data[start:start + 1000])
 

@@ -8,15 +8,18 @@ For apps that keep photos (app/settings store_photos), this command embeds each 
 from its photo: the face found where the stored box was (the box overlapping it most, at least
 half), with the engine's current recipe. It writes only the store, each face in its own transaction
 logged as an add, so running backends and their indexes (embedded or Milvus) pick the new vectors up
-from the change log as they do any enrolment, and it can run while they serve. Faces without a
+from the change log as they do any enrolment, and it can run while they serve: once every backend
+runs the new models (until then their probes and enrolments are made the old way). Faces without a
 photo cannot be embedded again: the command counts them (their users must enrol again).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from face_backend.library.store import LibraryStore, face_location
@@ -89,42 +92,61 @@ def reembed(store: LibraryStore, engine: FaceEngine, app_id: str | None = None,
 
 
 def main(argv: list[str]) -> int:
-    """`facegate library reembed [--app APP] [--pack PACK] [--check]`."""
-    from face_backend import config
+    """`facegate library reembed [--app APP_ID] [--pack PACK] [--check]`: 0 done (or nothing to do),
+    1 when it could not run (unknown pack or app, a library it cannot read, missing models)."""
+    from facegate.config import data_dir_path
     from face_backend.library.service import library_folder
+    from face_backend.model_store import ModelStoreError
 
     parser = argparse.ArgumentParser(
         prog="facegate library reembed",
-        description="embed the library's kept photos again with the current models (faces enrolled "
-                    "before a model change); --check only counts them")
+        description="embed the face library's kept photos again with the current models (faces enrolled "
+                    "before a model change); run it on the backend's host once every backend runs the new "
+                    "models")
     parser.add_argument("--app", default=None, metavar="APP_ID",
                         help="one app's faces: its app_id as `facegate admin apps list --json` shows it "
                              "(default: every app's)")
     parser.add_argument("--pack", default=None, help="the model pack's library (default: FACEGATE_MODEL_PACK)")
-    parser.add_argument("--check", action="store_true", help="count faces by recipe and change nothing")
+    parser.add_argument("--check", action="store_true",
+                        help="only count faces by recipe (opening the library still adds the tables an "
+                             "older version lacks)")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    engine = FaceEngine(args.pack)
-    path = library_folder(config.get().data_dir, engine.pack.name) / "library.sqlite3"
-    if not path.exists():
-        print(f"no library at {path}: nothing to do")
+    # Looked at before anything else touches the data dir: a mistyped FACEGATE_DATA_DIR is not created.
+    if not (data_dir_path() / "library").is_dir():
+        print(f"no face library under {data_dir_path()} (FACEGATE_DATA_DIR): nothing to do")
         return 0
-    store = LibraryStore(path)
     try:
-        counts = store.recipe_counts(engine.embedding_recipe, args.app)
-        print(f"library {path} (pack {engine.pack.name}{', app ' + args.app if args.app else ''}):")
+        engine = FaceEngine(args.pack)
+        path = library_folder(data_dir_path(), engine.pack.name) / "library.sqlite3"
+        if not path.exists():
+            print(f"no library of pack {engine.pack.name} at {path}: nothing to do")
+            return 0
+        return _run(LibraryStore(path), engine, path, args.app, args.check)
+    except (ValueError, ModelStoreError, sqlite3.Error) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(store: LibraryStore, engine: FaceEngine, path: Path, app_id: str | None, check: bool) -> int:
+    try:
+        if app_id is not None and not store.has_app(app_id):
+            print(f"error: no app {app_id!r} in the library at {path}", file=sys.stderr)
+            return 1
+        counts = store.recipe_counts(engine.embedding_recipe, app_id)
+        print(f"library {path} (pack {engine.pack.name}{', app ' + app_id if app_id else ''}):")
         print(f"  current recipe: {counts['current']} faces; older, photo kept: {counts['with_photo']}; "
               f"older, no photo (enrol again): {counts['without_photo']}")
-        if args.check or not counts["with_photo"]:
+        if check or not counts["with_photo"]:
             return 0
         engine.warm_up(optional=False)
 
         def progress(report: ReembedReport) -> None:
             print(f"  ... {report.embedded} embedded again", file=sys.stderr, flush=True)
 
-        report = reembed(store, engine, args.app, progress)
+        report = reembed(store, engine, app_id, progress)
         print(f"  embedded again: {report.embedded}; no face at the stored box (kept as it was): "
               f"{report.not_found}; photo undecodable: {report.undecodable}; deleted meanwhile: {report.gone}")
         print(f"  now current: {report.after['current']}; older, photo kept: {report.after['with_photo']}; "

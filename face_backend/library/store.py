@@ -5,8 +5,8 @@ Every write runs in one `BEGIN IMMEDIATE` transaction that also appends to the c
 (`changes`: add/remove of a face id, or drop of a whole partition), so the log and the records never
 disagree, and writers are serialised (the per-app face limit is checked inside the transaction).
 Photos, when an app keeps them, live in the face's own row: deleting the row deletes the photo.
-Each face also records the recipe its embedding was made with (FaceEngine.embedding_recipe; NULL for
-faces enrolled before the column existed), so faces that a model change left behind can be found
+Each face also records the recipe its embedding was made with (FaceEngine.embedding_recipe; none for
+faces enrolled before recipes were recorded), so faces that a model change left behind can be found
 and, where the photo is kept, embedded again (reembed.py).
 WAL journal with synchronous=NORMAL: a killed process loses nothing committed; a power cut may lose
 the last transactions but never corrupts the file.
@@ -59,10 +59,16 @@ CREATE TABLE IF NOT EXISTS faces (
     embedding BLOB NOT NULL,
     face_location TEXT NOT NULL,
     created_at REAL NOT NULL,
-    photo BLOB,
-    recipe TEXT
+    photo BLOB
 );
 CREATE INDEX IF NOT EXISTS faces_by_user ON faces (app_id, group_id, user_id);
+-- The recipe each face's embedding was made with (reembed.py); no row: made before recipes were
+-- recorded. A table of its own: a column added to faces would sit after the photo, and reading it
+-- would read the photo too.
+CREATE TABLE IF NOT EXISTS face_recipes (
+    face_id INTEGER PRIMARY KEY REFERENCES faces (id) ON DELETE CASCADE,
+    recipe TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     op TEXT NOT NULL CHECK (op IN ('add', 'remove', 'drop')),
@@ -143,14 +149,6 @@ class LibraryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._db().executescript(SCHEMA)  # each statement is idempotent (IF NOT EXISTS)
-        self._migrate()
-
-    def _migrate(self) -> None:
-        """Columns added since a library file was created (SQLite adds a NULL column in place)."""
-        with self._write() as db:
-            columns = {row[1] for row in db.execute("PRAGMA table_info(faces)")}
-            if "recipe" not in columns:
-                db.execute("ALTER TABLE faces ADD COLUMN recipe TEXT")
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -288,9 +286,11 @@ class LibraryStore:
                            (user_info, app_id, group_id, user_id))
             token = new_face_token()
             face_id = db.execute(
-                "INSERT INTO faces (face_token, app_id, group_id, user_id, embedding, face_location, created_at, photo,"
-                " recipe) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (token, app_id, group_id, user_id, vector.tobytes(), face_location, now, photo, recipe)).lastrowid
+                "INSERT INTO faces (face_token, app_id, group_id, user_id, embedding, face_location, created_at, photo)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (token, app_id, group_id, user_id, vector.tobytes(), face_location, now, photo)).lastrowid
+            if recipe is not None:
+                db.execute("INSERT INTO face_recipes (face_id, recipe) VALUES (?, ?)", (face_id, recipe))
             db.execute("UPDATE apps SET face_count = face_count + 1 WHERE app_id = ?", (app_id,))
             db.execute("INSERT INTO changes (op, partition, face_id) VALUES ('add', ?, ?)",
                        (partition_key(app_id, group_id), face_id))
@@ -364,14 +364,17 @@ class LibraryStore:
         return row[0] if row else None
 
     # -- embeddings of another recipe (reembed.py) ------------------------------------------------
+    # typeof(photo) reads the row's header only; `photo IS NOT NULL` reads the photo's pages: over 200
+    # faces with 2 MB photos, a count took 0.09 ms this way and 62 ms that way.
     def recipe_counts(self, recipe: str, app_id: str | None = None) -> dict[str, int]:
         """Faces (of one app, or all) by whether their embedding has `recipe`: "current", and the
         others split by whether a photo is kept ("with_photo": can be embedded again) or not."""
         row = self._db().execute(
-            "SELECT COALESCE(SUM(recipe IS :recipe), 0),"
-            " COALESCE(SUM(recipe IS NOT :recipe AND photo IS NOT NULL), 0),"
-            " COALESCE(SUM(recipe IS NOT :recipe AND photo IS NULL), 0) FROM faces"
-            + (" WHERE app_id = :app" if app_id else ""), {"recipe": recipe, "app": app_id}).fetchone()
+            "SELECT COALESCE(SUM(r.recipe IS :recipe), 0),"
+            " COALESCE(SUM(r.recipe IS NOT :recipe AND typeof(f.photo) <> 'null'), 0),"
+            " COALESCE(SUM(r.recipe IS NOT :recipe AND typeof(f.photo) = 'null'), 0)"
+            " FROM faces f LEFT JOIN face_recipes r ON r.face_id = f.id"
+            + (" WHERE f.app_id = :app" if app_id else ""), {"recipe": recipe, "app": app_id}).fetchone()
         return {"current": int(row[0]), "with_photo": int(row[1]), "without_photo": int(row[2])}
 
     def faces_of_other_recipe(self, recipe: str, after_id: int = 0, limit: int = 100,
@@ -379,10 +382,14 @@ class LibraryStore:
         """(face id, face_location JSON) of kept-photo faces whose embedding is not of `recipe`, by
         id after `after_id`: a caller pages through them, and reads one photo at a time (photo_by_id)."""
         rows = self._db().execute(
-            "SELECT id, face_location FROM faces WHERE recipe IS NOT :recipe AND photo IS NOT NULL AND id > :after"
-            + (" AND app_id = :app" if app_id else "") + " ORDER BY id LIMIT :limit",
+            "SELECT f.id, f.face_location FROM faces f LEFT JOIN face_recipes r ON r.face_id = f.id"
+            " WHERE r.recipe IS NOT :recipe AND typeof(f.photo) <> 'null' AND f.id > :after"
+            + (" AND f.app_id = :app" if app_id else "") + " ORDER BY f.id LIMIT :limit",
             {"recipe": recipe, "after": after_id, "app": app_id, "limit": limit})
         return [(int(r[0]), r[1]) for r in rows]
+
+    def has_app(self, app_id: str) -> bool:
+        return self._db().execute("SELECT 1 FROM apps WHERE app_id = ?", (app_id,)).fetchone() is not None
 
     def photo_by_id(self, face_id: int) -> bytes | None:
         row = self._db().execute("SELECT photo FROM faces WHERE id = ?", (face_id,)).fetchone()
@@ -396,8 +403,10 @@ class LibraryStore:
             row = db.execute("SELECT app_id, group_id FROM faces WHERE id = ?", (face_id,)).fetchone()
             if row is None:
                 return False
-            db.execute("UPDATE faces SET embedding = ?, face_location = ?, recipe = ? WHERE id = ?",
-                       (vector.tobytes(), face_location, recipe, face_id))
+            db.execute("UPDATE faces SET embedding = ?, face_location = ? WHERE id = ?",
+                       (vector.tobytes(), face_location, face_id))
+            db.execute("INSERT INTO face_recipes (face_id, recipe) VALUES (?, ?) ON CONFLICT (face_id)"
+                       " DO UPDATE SET recipe = excluded.recipe", (face_id, recipe))
             db.execute("INSERT INTO changes (op, partition, face_id) VALUES ('add', ?, ?)",
                        (partition_key(*row), face_id))
         return True

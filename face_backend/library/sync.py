@@ -120,7 +120,9 @@ class IndexSync:
                 return
             for part, op, run in _runs(changes):
                 if op == "add":
-                    present = [c for c in run if c.embedding is not None]  # deleted since: skip
+                    # Deleted since: skip. A face embedded again has two adds; both read today's
+                    # embedding, so one is kept.
+                    present = list({c.face_id: c for c in run if c.embedding is not None}.values())
                     if present:
                         self.index.add(part, [c.face_id for c in present],
                                        _vectors([c.embedding for c in present], self.index.dim))

@@ -28,6 +28,11 @@ from face_backend.vision.types import AgeGender, Face, Liveness, Mask
 
 log = logging.getLogger(__name__)
 
+# Part of every embedding recipe (FaceEngine.embedding_recipe): bump it when code changes how a face
+# is embedded with the same model files (alignment, crop, the second opinion's rule), so that the
+# library counts the faces enrolled before as older ones. 1: the second opinion's averaged landmarks.
+EMBEDDING_REVISION = 1
+
 
 class NoFaceError(Exception):
     """No face in an image (4105); `which` is 1 or 2 for compare, 0 otherwise."""
@@ -100,14 +105,14 @@ class FaceEngine:
 
     @property
     def embedding_recipe(self) -> str:
-        """What an embedding depends on besides the photo and the code: the pack, the model files
-        (by sha256) and the second opinion's settings. Two embeddings of one face made with the same
-        recipe are the same; the library records it per face, to find faces a model change left
-        behind (face_backend/library/reembed.py)."""
+        """What an embedding depends on besides the photo: the pack, the model files (by sha256),
+        the second opinion's settings and the code's EMBEDDING_REVISION. Two embeddings of one face
+        made with the same recipe are the same; the library records it per face, to find faces a
+        model change left behind (face_backend/library/reembed.py)."""
         models = [self.detector, self.recognizer] + ([self.second_opinion] if self.second_opinion else [])
         files = ",".join(f"{name}:{model_store.entry(name).sha256[:12]}" for model in models for name in model.files)
         opinion = f"{SECOND_OPINION_SIDE}px@{SECOND_OPINION_THRESHOLD}" if self.second_opinion is not None else "off"
-        return f"pack={self.pack.name} models={files} second_opinion={opinion}"
+        return f"rev={EMBEDDING_REVISION} pack={self.pack.name} models={files} second_opinion={opinion}"
 
     def _landmarked(self, work: np.ndarray, face: Face) -> Face:
         """`face` (in `work`'s pixels) with the second opinion's landmarks where the pack asks for one:
