@@ -93,6 +93,8 @@ def _last_per_id(ids: Sequence[int], vectors: np.ndarray, dim: int) -> tuple[np.
     embedded again: the later vector is the one that counts), as int64 keys and unit rows."""
     keys = np.asarray(ids, dtype=np.int64).reshape(-1)
     rows = _unit_rows(vectors, dim)
+    if len(keys) != len(rows):
+        raise ValueError(f"{len(keys)} ids for {len(rows)} vectors")
     if len(keys) == len(set(keys.tolist())):
         return keys, rows
     last = np.sort(len(keys) - 1 - np.unique(keys[::-1], return_index=True)[1])

@@ -39,7 +39,7 @@ class ReembedReport:
     before: dict[str, int]
     after: dict[str, int] = field(default_factory=dict)
     embedded: int = 0
-    not_found: int = 0  # no face where the stored box was: the old embedding is kept
+    not_found: int = 0  # no face where the stored box was (or no readable box): the old embedding is kept
     undecodable: int = 0  # the kept photo no longer decodes (or is past today's limits)
     gone: int = 0  # deleted while the run went on
 
@@ -77,7 +77,10 @@ def reembed(store: LibraryStore, engine: FaceEngine, app_id: str | None = None,
             except ImageError:
                 report.undecodable += 1
                 continue
-            face = enrolled_face(engine.detect(img), json.loads(location))
+            try:
+                face = enrolled_face(engine.detect(img), json.loads(location))
+            except (ValueError, KeyError, TypeError):  # a stored box that is not one: nothing to match
+                face = None
             if face is None:
                 report.not_found += 1
                 continue
@@ -97,6 +100,7 @@ def main(argv: list[str]) -> int:
     from facegate.config import data_dir_path
     from face_backend.library.service import library_folder
     from face_backend.model_store import ModelStoreError
+    from face_backend.vision.packs import pack_name
 
     parser = argparse.ArgumentParser(
         prog="facegate library reembed",
@@ -114,20 +118,25 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    # Looked at before anything else touches the data dir: a mistyped FACEGATE_DATA_DIR is not created.
-    if not (data_dir_path() / "library").is_dir():
-        print(f"no face library under {data_dir_path()} (FACEGATE_DATA_DIR): nothing to do")
-        return 0
     try:
+        if args.pack is not None:
+            pack_name(args.pack)  # a named pack is checked without reading the config
+        # Looked at before anything else touches the data dir: a mistyped FACEGATE_DATA_DIR is not created.
+        if not (data_dir_path() / "library").is_dir():
+            print(f"no face library under {data_dir_path()} (FACEGATE_DATA_DIR): nothing to do")
+            return 0
         engine = FaceEngine(args.pack)
         path = library_folder(data_dir_path(), engine.pack.name) / "library.sqlite3"
         if not path.exists():
             print(f"no library of pack {engine.pack.name} at {path}: nothing to do")
             return 0
         return _run(LibraryStore(path), engine, path, args.app, args.check)
-    except (ValueError, ModelStoreError, sqlite3.Error) as exc:
+    except (ValueError, OSError, ModelStoreError, sqlite3.Error) as exc:  # OSError: e.g. another user's data dir
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted: every face done so far is saved; run again to go on", file=sys.stderr)
+        return 130
 
 
 def _run(store: LibraryStore, engine: FaceEngine, path: Path, app_id: str | None, check: bool) -> int:

@@ -135,24 +135,26 @@ def test_a_worker_that_catches_up_after_the_run_holds_each_face_once(tmp_path, e
 
 
 def test_faces_it_cannot_embed_again_keep_their_embedding(tmp_path, engine, older_engine, lfw):
-    """A kept photo that no longer decodes, and one whose stored box has no face in it, are counted
-    and left as they were; an app's run leaves other apps alone."""
+    """A kept photo that no longer decodes, one whose stored box has no face in it, and one whose
+    stored box is not a box are counted and left as they were; an app's run leaves other apps alone."""
     lib = Library(tmp_path, engine)
     try:
-        kept = enrol(lib, "keeps", lfw["enrol"][:3], store_photos=True)
-        other = enrol(lib, "other", lfw["enrol"][3:4], store_photos=True)
-        for face_id, photo in zip(kept + other, lfw["enrol"][:4]):
+        kept = enrol(lib, "keeps", lfw["enrol"][:4], store_photos=True)
+        other = enrol(lib, "other", lfw["enrol"][4:5], store_photos=True)
+        for face_id, photo in zip(kept + other, lfw["enrol"][:5]):
             make_older(lib, older_engine, face_id, photo.path)
         db = lib.store._db()
         db.execute("UPDATE faces SET photo = ? WHERE id = ?", (b"\xff\xd8\xff\x00 not a jpeg", kept[0]))
         db.execute("UPDATE faces SET face_location = ? WHERE id = ?",
                    (json.dumps({"left": 0, "top": 0, "width": 20, "height": 20}), kept[1]))
-        before = {i: bytes(db.execute("SELECT embedding FROM faces WHERE id = ?", (i,)).fetchone()[0]) for i in kept}
+        db.execute("UPDATE faces SET face_location = ? WHERE id = ?", ('{"left": 3}', kept[3]))
+        read = "SELECT embedding FROM faces WHERE id = ?"
+        before = {i: bytes(db.execute(read, (i,)).fetchone()[0]) for i in kept}
         report = reembed(lib.store, engine, "keeps")
-        assert (report.embedded, report.undecodable, report.not_found, report.gone) == (1, 1, 1, 0)
-        assert report.after == {"current": 1, "with_photo": 2, "without_photo": 0}
-        after = {i: bytes(db.execute("SELECT embedding FROM faces WHERE id = ?", (i,)).fetchone()[0]) for i in kept}
-        assert after[kept[0]] == before[kept[0]] and after[kept[1]] == before[kept[1]] and after[kept[2]] != before[kept[2]]
+        assert (report.embedded, report.undecodable, report.not_found, report.gone) == (1, 1, 2, 0)
+        assert report.after == {"current": 1, "with_photo": 3, "without_photo": 0}
+        after = {i: bytes(db.execute(read, (i,)).fetchone()[0]) for i in kept}
+        assert [after[i] == before[i] for i in kept] == [True, True, False, True]
         assert lib.store.recipe_counts(engine.embedding_recipe, "other") == {"current": 0, "with_photo": 1, "without_photo": 0}
     finally:
         lib.close()
@@ -252,4 +254,24 @@ def test_no_library_yet_is_nothing_to_do(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "nothing to do" in proc.stdout
     assert not (tmp_path / "empty").exists()  # a mistyped data dir is not created
+    typo = subprocess.run([PY, "-m", "facegate.cli", "library", "reembed", "--pack", "nonsense"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert typo.returncode == 1 and "unknown model pack" in typo.stderr and not (tmp_path / "empty").exists()
 
+
+
+def test_an_index_keeps_an_ids_last_vector_when_a_batch_repeats_it(tmp_path, index_kind):
+    """Both index kinds on their own (replay also keeps one add per id): a batch naming an id twice
+    leaves one row for it, with the later vector."""
+    index = open_index(index_kind, tmp_path)
+    try:
+        rng = np.random.default_rng(7)
+        a, b, c = (v / np.linalg.norm(v) for v in rng.normal(size=(3, 128)).astype(np.float32))
+        index.add("app/g", [1, 2, 1], np.stack([a, b, c]))
+        assert index.count("app/g") == 2 and sorted(index.ids("app/g").tolist()) == [1, 2]
+        assert index.search(c, 1, ["app/g"])[0] == (1, pytest.approx(1.0, abs=1e-5))
+        assert index.search(a, 2, ["app/g"])[0][1] < 0.5  # the first vector of id 1 is gone
+        with pytest.raises(ValueError):
+            index.add("app/g", [3, 4], np.stack([a]))
+    finally:
+        index.close()
