@@ -365,7 +365,15 @@ def _library_operations(lang: str) -> dict[str, dict[str, Any]]:
                              store_photos={"type": "boolean"}),
                          obj(operating_point=point, face_limit={"type": "integer"}, store_photos={"type": "boolean"},
                              threshold_cosine={"type": "number"}, threshold_score={"type": "number"},
-                             face_num={"type": "integer"})),
+                             face_num={"type": "integer"},
+                             older_face_num={"type": "integer", "description": t(
+                                 "Faces embedded by an older model version (before an upgrade); they still "
+                                 "match, a little less exactly.",
+                                 "由旧版模型提取特征的人脸（升级之前录入）；仍可匹配，但精度略低。")},
+                             older_face_num_with_photo={"type": "integer", "description": t(
+                                 "Of those, the faces whose photo is kept: the operator's `facegate library "
+                                 "reembed` brings them up to date; the others need enrolling again.",
+                                 "其中保存了照片的人脸：运营方运行 `facegate library reembed` 即可更新；其余需重新录入。")})),
     }
     out = {}
     for op, (en, zh, request, result) in ops.items():

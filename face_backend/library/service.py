@@ -15,7 +15,8 @@ Operations (field names of the big cloud face libraries; every one is scoped to 
   multi_search {imageContent, group_id_list, max_user_num?, max_face_num?}
       -> {face_num, face_list: [{face_token, face_location, user_list}]}
 Administration:
-  app/settings {face_limit?, operating_point?, store_photos?} -> the app's settings and face count
+  app/settings {face_limit?, operating_point?, store_photos?} -> the app's settings and face counts
+      (older_face_num: faces embedded before a model upgrade; facegate library reembed)
       (a signed client call reaches it without face_limit, which only the operator sets)
   app/delete {}                             -> {face_num} (the gateway's purge of a deleted app only)
 
@@ -299,10 +300,15 @@ class Library:
         if updated != current:
             self.store.set_settings(app_id, updated)
         point = updated.operating_point or DEFAULT_OPERATING_POINT
+        # Faces embedded with an older recipe (before a model upgrade), and of those the ones whose
+        # photo is kept, which `facegate library reembed` can bring up to date.
+        recipes = self.store.recipe_counts(self.engine.embedding_recipe, app_id)
         return {"face_limit": self.default_face_limit if limit is None else limit, "operating_point": point,
                 "threshold_cosine": self._cosine(point),
                 "threshold_score": round(self.engine.recognizer.score(self._cosine(point)), 4),
-                "store_photos": photos, "face_num": self.store.face_count(app_id)}
+                "store_photos": photos, "face_num": self.store.face_count(app_id),
+                "older_face_num": recipes["with_photo"] + recipes["without_photo"],
+                "older_face_num_with_photo": recipes["with_photo"]}
 
     def app_delete(self, app_id: str, body: dict) -> dict:
         return {"face_num": self._guarded(lambda: self.store.delete_app(app_id))}

@@ -83,6 +83,10 @@ def test_reembed_brings_kept_photos_to_the_current_recipe(tmp_path, engine, olde
         lib.store._db().execute("DELETE FROM face_recipes WHERE face_id = ?", (kept[3],))
         assert lib.store.recipe_counts(recipe) == {"current": 1, "with_photo": 4, "without_photo": 1}
         assert lib.store.recipe_counts(recipe, "keeps") == {"current": 0, "with_photo": 4, "without_photo": 0}
+        settings = call(lib, "keeps", "app/settings")  # what the console shows the app's owner
+        assert (settings["older_face_num"], settings["older_face_num_with_photo"]) == (4, 4)
+        assert (call(lib, "no_photos", "app/settings")["older_face_num"],
+                call(lib, "no_photos", "app/settings")["older_face_num_with_photo"]) == (1, 0)
         fresh = [engine.embed(img, engine.detect(img)[0]) for img in (decode_image(p.path.read_bytes()) for p in photos)]
         for face_id, old, new in zip(kept, older, fresh):
             found_id, cosine = best_cosine(lib, "keeps", new)
@@ -93,6 +97,7 @@ def test_reembed_brings_kept_photos_to_the_current_recipe(tmp_path, engine, olde
         assert (report.embedded, report.not_found, report.undecodable, report.gone) == (4, 0, 0, 0)
         assert report.before == {"current": 1, "with_photo": 4, "without_photo": 1}
         assert report.after == {"current": 5, "with_photo": 0, "without_photo": 1}  # no photo: enrol again
+        assert call(lib, "keeps", "app/settings")["older_face_num"] == 0
         # One logged add per face, which the index applies as a replacement: today's photo embedding
         # now finds its face at cosine 1.
         assert [(c.op, c.face_id) for c in lib.store.changes_since(seq)] == [("add", i) for i in kept]
