@@ -12,7 +12,7 @@ USAGE = """usage: facegate COMMAND [ARGS]
   backend    start only the face backend HTTP service
   admin      accounts, apps, packs and usage (facegate admin --help)
   models     list, fetch and verify model files (facegate models --help)
-  library reembed [--app APP_ID] [--pack PACK] [--check]
+  library reembed [--app APP_ID] [--pack PACK] [--threads N] [--check]
              embed the face library's kept photos again after a model change (on the backend's host)
   detect IMAGE | attributes IMAGE | liveness IMAGE | mask IMAGE | compare IMAGE1 IMAGE2
              run the face engine locally and print the API's JSON result
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return models_main(rest)
     if command == "library":
         if rest[:1] != ["reembed"]:
-            print("usage: facegate library reembed [--app APP_ID] [--pack PACK] [--check]", file=sys.stderr)
+            print("usage: facegate library reembed [--app APP_ID] [--pack PACK] [--threads N] [--check]", file=sys.stderr)
             return 2
         from face_backend.library.reembed import main as reembed_main
         return reembed_main(rest[1:])

@@ -18,6 +18,7 @@ import argparse
 import json
 import sqlite3
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -59,43 +60,46 @@ def enrolled_face(faces: list[Face], location: dict[str, int]) -> Face | None:
     return best if best is not None and _iou(best.box, stored) >= SAME_FACE_IOU else None
 
 
+def _embed_again(store: LibraryStore, engine: FaceEngine, recipe: str, face_id: int, location: str) -> str:
+    """One face: "embedded", or why not ("gone", "undecodable", "not_found")."""
+    photo = store.photo_by_id(face_id)
+    if photo is None:
+        return "gone"
+    try:
+        img = decode_image(photo)
+    except ImageError:
+        return "undecodable"
+    try:
+        face = enrolled_face(engine.detect(img), json.loads(location))
+    except (ValueError, KeyError, TypeError):  # a stored box that is not one: nothing to match
+        face = None
+    if face is None:
+        return "not_found"
+    if store.replace_embedding(face_id, engine.embed(img, face), json.dumps(face_location(face)), recipe):
+        return "embedded"
+    return "gone"
+
+
 def reembed(store: LibraryStore, engine: FaceEngine, app_id: str | None = None,
-            progress: Callable[[ReembedReport], None] | None = None) -> ReembedReport:
-    """Embed again every kept-photo face (of one app, or all) whose recipe is not the engine's."""
+            progress: Callable[[ReembedReport], None] | None = None, threads: int = 1) -> ReembedReport:
+    """Embed again every kept-photo face (of one app, or all) whose recipe is not the engine's, on
+    `threads` threads (each holds one photo at a time; the store serialises the writes)."""
     recipe = engine.embedding_recipe
     report = ReembedReport(before=store.recipe_counts(recipe, app_id))
     after_id = 0
-    while page := store.faces_of_other_recipe(recipe, after_id, PAGE, app_id):
-        for face_id, location in page:
-            after_id = face_id
-            photo = store.photo_by_id(face_id)
-            if photo is None:
-                report.gone += 1
-                continue
-            try:
-                img = decode_image(photo)
-            except ImageError:
-                report.undecodable += 1
-                continue
-            try:
-                face = enrolled_face(engine.detect(img), json.loads(location))
-            except (ValueError, KeyError, TypeError):  # a stored box that is not one: nothing to match
-                face = None
-            if face is None:
-                report.not_found += 1
-                continue
-            if store.replace_embedding(face_id, engine.embed(img, face), json.dumps(face_location(face)), recipe):
-                report.embedded += 1
-            else:
-                report.gone += 1
-        if progress is not None:
-            progress(report)
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        while page := store.faces_of_other_recipe(recipe, after_id, PAGE, app_id):
+            after_id = page[-1][0]
+            for outcome in pool.map(lambda item: _embed_again(store, engine, recipe, *item), page):
+                setattr(report, outcome, getattr(report, outcome) + 1)
+            if progress is not None:
+                progress(report)
     report.after = store.recipe_counts(recipe, app_id)
     return report
 
 
 def main(argv: list[str]) -> int:
-    """`facegate library reembed [--app APP_ID] [--pack PACK] [--check]`: 0 done (or nothing to do),
+    """`facegate library reembed [--app APP_ID] [--pack PACK] [--threads N] [--check]`: 0 done (or nothing to do),
     1 when it could not run (unknown pack or app, a library it cannot read, missing models)."""
     from facegate.config import data_dir_path
     from face_backend.library.service import library_folder
@@ -111,6 +115,8 @@ def main(argv: list[str]) -> int:
                         help="one app's faces: its app_id as `facegate admin apps list --json` shows it "
                              "(default: every app's)")
     parser.add_argument("--pack", default=None, help="the model pack's library (default: FACEGATE_MODEL_PACK)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="faces embedded at once (default 1: the backends keep the other cores)")
     parser.add_argument("--check", action="store_true",
                         help="only count faces by recipe (opening the library still adds the tables an "
                              "older version lacks)")
@@ -130,7 +136,7 @@ def main(argv: list[str]) -> int:
         if not path.exists():
             print(f"no library of pack {engine.pack.name} at {path}: nothing to do")
             return 0
-        return _run(LibraryStore(path), engine, path, args.app, args.check)
+        return _run(LibraryStore(path), engine, path, args.app, args.check, args.threads)
     except (ValueError, OSError, ModelStoreError, sqlite3.Error) as exc:  # OSError: e.g. another user's data dir
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -139,7 +145,7 @@ def main(argv: list[str]) -> int:
         return 130
 
 
-def _run(store: LibraryStore, engine: FaceEngine, path: Path, app_id: str | None, check: bool) -> int:
+def _run(store: LibraryStore, engine: FaceEngine, path: Path, app_id: str | None, check: bool, threads: int) -> int:
     try:
         if app_id is not None and not store.has_app(app_id):
             print(f"error: no app {app_id!r} in the library at {path}", file=sys.stderr)
@@ -155,7 +161,7 @@ def _run(store: LibraryStore, engine: FaceEngine, path: Path, app_id: str | None
         def progress(report: ReembedReport) -> None:
             print(f"  ... {report.embedded} embedded again", file=sys.stderr, flush=True)
 
-        report = reembed(store, engine, app_id, progress)
+        report = reembed(store, engine, app_id, progress, threads)
         print(f"  embedded again: {report.embedded}; no face at the stored box (kept as it was): "
               f"{report.not_found}; photo undecodable: {report.undecodable}; deleted meanwhile: {report.gone}")
         print(f"  now current: {report.after['current']}; older, photo kept: {report.after['with_photo']}; "

@@ -155,7 +155,7 @@ def test_faces_it_cannot_embed_again_keep_their_embedding(tmp_path, engine, olde
         db.execute("UPDATE faces SET face_location = ? WHERE id = ?", ('{"left": 3}', kept[3]))
         read = "SELECT embedding FROM faces WHERE id = ?"
         before = {i: bytes(db.execute(read, (i,)).fetchone()[0]) for i in kept}
-        report = reembed(lib.store, engine, "keeps")
+        report = reembed(lib.store, engine, "keeps", threads=2)  # outcomes counted across threads
         assert (report.embedded, report.undecodable, report.not_found, report.gone) == (1, 1, 2, 0)
         assert report.after == {"current": 1, "with_photo": 3, "without_photo": 0}
         after = {i: bytes(db.execute(read, (i,)).fetchone()[0]) for i in kept}
@@ -240,7 +240,7 @@ def test_command_counts_then_embeds(tmp_path, engine, older_engine, lfw):
     checked = run("--check")
     assert checked.returncode == 0, checked.stderr
     assert "current recipe: 0 faces; older, photo kept: 3; older, no photo (enrol again): 0" in checked.stdout
-    done = run("--app", "keeps")
+    done = run("--app", "keeps", "--threads", "2")
     assert done.returncode == 0, done.stderr
     assert "embedded again: 2; no face at the stored box (kept as it was): 0" in done.stdout
     assert "now current: 2; older, photo kept: 0" in done.stdout
