@@ -362,14 +362,17 @@ def _library_operations(lang: str) -> dict[str, dict[str, Any]]:
                              "The false accept rate of a search's decision; below it search answers unknown. "
                              "face_limit is set by the operator only (4102 here).",
                              "搜索判定的误识率；低于该点时搜索答为未知。face_limit 只能由运营方设置（此处为 4102）。")},
-                             store_photos={"type": "boolean"}),
+                             store_photos={"type": "boolean"},
+                             older_faces={"type": "boolean", "description": t(
+                                 "Also count the faces embedded by an older model version (older_face_num).",
+                                 "同时统计由旧版模型提取特征的人脸（older_face_num）。")}),
                          obj(operating_point=point, face_limit={"type": "integer"}, store_photos={"type": "boolean"},
                              threshold_cosine={"type": "number"}, threshold_score={"type": "number"},
                              face_num={"type": "integer"},
                              older_face_num={"type": "integer", "description": t(
-                                 "Faces embedded by an older model version (before an upgrade); they still "
-                                 "match, a little less exactly.",
-                                 "由旧版模型提取特征的人脸（升级之前录入）；仍可匹配，但精度略低。")},
+                                 "With older_faces: faces embedded by an older model version (before an "
+                                 "upgrade); they still match, a little less exactly.",
+                                 "请求 older_faces 时：由旧版模型提取特征的人脸（升级之前录入）；仍可匹配，但精度略低。")},
                              older_face_num_with_photo={"type": "integer", "description": t(
                                  "Of those, the faces whose photo is kept: the operator's `facegate library "
                                  "reembed` brings them up to date; the others need enrolling again.",

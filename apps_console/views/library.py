@@ -79,7 +79,7 @@ def library_page(request: HttpRequest) -> HttpResponse:
                 for face in (person or {}).get("face_list", []):
                     face["enrolled"] = local_time(f"{face['ctime']}+00:00")  # the library answers in UTC
                 context["person"] = person
-        context["settings"] = _call(request, app, "app/settings", {})
+        context["settings"] = _call(request, app, "app/settings", {"older_faces": True})
         context["operating_points"] = [(name, far_words(name)) for name in OPERATING_POINT_NAMES]
         search = request.session.get(SEARCH_SESSION_KEY)
         if search and search.get("app") == app.pk:

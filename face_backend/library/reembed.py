@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sqlite3
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,9 @@ from face_backend.vision.types import Face
 # A face counts as the enrolled one when its box overlaps the stored box at least this much (IoU).
 SAME_FACE_IOU = 0.5
 PAGE = 100  # face ids read per query; photos are read one at a time
+MAX_THREADS = 32
+
+log = logging.getLogger("face_backend.library.reembed")
 
 
 @dataclass
@@ -43,6 +47,7 @@ class ReembedReport:
     not_found: int = 0  # no face where the stored box was (or no readable box): the old embedding is kept
     undecodable: int = 0  # the kept photo no longer decodes (or is past today's limits)
     gone: int = 0  # deleted while the run went on
+    failed: int = 0  # a model step raised on this photo (logged): the old embedding is kept
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -61,7 +66,17 @@ def enrolled_face(faces: list[Face], location: dict[str, int]) -> Face | None:
 
 
 def _embed_again(store: LibraryStore, engine: FaceEngine, recipe: str, face_id: int, location: str) -> str:
-    """One face: "embedded", or why not ("gone", "undecodable", "not_found")."""
+    """One face: "embedded", or why not ("gone", "undecodable", "not_found", "failed")."""
+    try:
+        return _embed_one(store, engine, recipe, face_id, location)
+    except sqlite3.Error:
+        raise  # the library itself: the run stops (main says so in one line)
+    except Exception:  # this face's photo broke a model step: the others go on
+        log.exception("face %s could not be embedded again", face_id)
+        return "failed"
+
+
+def _embed_one(store: LibraryStore, engine: FaceEngine, recipe: str, face_id: int, location: str) -> str:
     photo = store.photo_by_id(face_id)
     if photo is None:
         return "gone"
@@ -116,12 +131,14 @@ def main(argv: list[str]) -> int:
                              "(default: every app's)")
     parser.add_argument("--pack", default=None, help="the model pack's library (default: FACEGATE_MODEL_PACK)")
     parser.add_argument("--threads", type=int, default=1,
-                        help="faces embedded at once (default 1: the backends keep the other cores)")
+                        help=f"faces embedded at once, 1 to {MAX_THREADS} (default 1: the backends keep the other cores)")
     parser.add_argument("--check", action="store_true",
                         help="only count faces by recipe (opening the library still adds the tables an "
                              "older version lacks)")
     try:
         args = parser.parse_args(argv)
+        if not 1 <= args.threads <= MAX_THREADS:
+            parser.error(f"--threads must be from 1 to {MAX_THREADS}")
     except SystemExit as exc:
         return int(exc.code or 0)
     try:
@@ -163,7 +180,8 @@ def _run(store: LibraryStore, engine: FaceEngine, path: Path, app_id: str | None
 
         report = reembed(store, engine, app_id, progress, threads)
         print(f"  embedded again: {report.embedded}; no face at the stored box (kept as it was): "
-              f"{report.not_found}; photo undecodable: {report.undecodable}; deleted meanwhile: {report.gone}")
+              f"{report.not_found}; photo undecodable: {report.undecodable}; deleted meanwhile: {report.gone}"
+              + (f"; failed (see the log): {report.failed}" if report.failed else ""))
         print(f"  now current: {report.after['current']}; older, photo kept: {report.after['with_photo']}; "
               f"older, no photo: {report.after['without_photo']}")
         return 0

@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -83,10 +84,13 @@ def test_reembed_brings_kept_photos_to_the_current_recipe(tmp_path, engine, olde
         lib.store._db().execute("DELETE FROM face_recipes WHERE face_id = ?", (kept[3],))
         assert lib.store.recipe_counts(recipe) == {"current": 1, "with_photo": 4, "without_photo": 1}
         assert lib.store.recipe_counts(recipe, "keeps") == {"current": 0, "with_photo": 4, "without_photo": 0}
-        settings = call(lib, "keeps", "app/settings")  # what the console shows the app's owner
+        settings = call(lib, "keeps", "app/settings", older_faces=True)  # what the console shows the owner
         assert (settings["older_face_num"], settings["older_face_num_with_photo"]) == (4, 4)
-        assert (call(lib, "no_photos", "app/settings")["older_face_num"],
-                call(lib, "no_photos", "app/settings")["older_face_num_with_photo"]) == (1, 0)
+        no_photos = call(lib, "no_photos", "app/settings", older_faces=True)
+        assert (no_photos["older_face_num"], no_photos["older_face_num_with_photo"]) == (1, 0)
+        assert "older_face_num" not in call(lib, "keeps", "app/settings")  # only a caller that asks pays
+        refused = lib.handle("keeps", "app/settings", json.dumps({"older_faces": "yes"}).encode(), "req")
+        assert refused["code"] == errors.BAD_BODY
         fresh = [engine.embed(img, engine.detect(img)[0]) for img in (decode_image(p.path.read_bytes()) for p in photos)]
         for face_id, old, new in zip(kept, older, fresh):
             found_id, cosine = best_cosine(lib, "keeps", new)
@@ -97,7 +101,7 @@ def test_reembed_brings_kept_photos_to_the_current_recipe(tmp_path, engine, olde
         assert (report.embedded, report.not_found, report.undecodable, report.gone) == (4, 0, 0, 0)
         assert report.before == {"current": 1, "with_photo": 4, "without_photo": 1}
         assert report.after == {"current": 5, "with_photo": 0, "without_photo": 1}  # no photo: enrol again
-        assert call(lib, "keeps", "app/settings")["older_face_num"] == 0
+        assert call(lib, "keeps", "app/settings", older_faces=True)["older_face_num"] == 0  # the log moved
         # One logged add per face, which the index applies as a replacement: today's photo embedding
         # now finds its face at cosine 1.
         assert [(c.op, c.face_id) for c in lib.store.changes_since(seq)] == [("add", i) for i in kept]
@@ -247,6 +251,8 @@ def test_command_counts_then_embeds(tmp_path, engine, older_engine, lfw):
     assert "current recipe: 2 faces; older, photo kept: 1" in run("--check").stdout  # "other" left alone
     usage = subprocess.run([PY, "-m", "facegate.cli", "library"], cwd=REPO, env=env, capture_output=True, text=True)
     assert usage.returncode == 2 and "facegate library reembed" in usage.stderr
+    zero = run("--threads", "0")
+    assert zero.returncode == 2 and "--threads must be from 1 to" in zero.stderr
     for args, message in ((("--app", "nobody"), "no app 'nobody'"), (("--pack", "nonsense"), "unknown model pack")):
         refused = run(*args)
         assert refused.returncode == 1 and message in refused.stderr and "Traceback" not in refused.stderr
@@ -280,3 +286,32 @@ def test_an_index_keeps_an_ids_last_vector_when_a_batch_repeats_it(tmp_path, ind
             index.add("app/g", [3, 4], np.stack([a]))
     finally:
         index.close()
+
+
+def test_threads_run_side_by_side_and_one_failing_face_stops_nothing(tmp_path, engine, older_engine, lfw,
+                                                                     monkeypatch):
+    """With threads=2 two faces are in flight at once (they meet at a barrier that one thread alone
+    never passes), and a face whose model step raises is counted as failed while the rest go on.
+    The wrapper calls the real per-face step; only the failure is made up (no photo makes our
+    models raise)."""
+    lib = Library(tmp_path, engine)
+    try:
+        kept = enrol(lib, "keeps", lfw["enrol"][:4], store_photos=True)
+        for face_id, photo in zip(kept, lfw["enrol"][:4]):
+            make_older(lib, older_engine, face_id, photo.path)
+        real, meet, threads = reembed_module._embed_one, threading.Barrier(2, timeout=30), set()
+
+        def step(store, engine_, recipe, face_id, location):
+            threads.add(threading.get_ident())
+            if face_id in kept[:2]:
+                meet.wait()
+            if face_id == kept[3]:
+                raise RuntimeError("a model step failed")
+            return real(store, engine_, recipe, face_id, location)
+
+        monkeypatch.setattr(reembed_module, "_embed_one", step)
+        report = reembed(lib.store, engine, threads=2)
+        assert (report.embedded, report.failed, report.not_found, report.gone) == (3, 1, 0, 0)
+        assert len(threads) == 2 and report.after == {"current": 3, "with_photo": 1, "without_photo": 0}
+    finally:
+        lib.close()
