@@ -319,9 +319,9 @@ class Library:
 
     def _older_faces(self, app_id: str) -> tuple[int, int]:
         """(with a kept photo, without) of the app's faces embedded with an older recipe (before a model
-        upgrade). Counting visits every face of the app (160 ms for 100,000), so only a caller that asks pays,
-        and the answer is kept until the library's change log moves: every enrolment, deletion and
-        re-embedding is logged, and a photo never changes otherwise."""
+        upgrade). Counting visits every face of the app (160 ms for 100,000), so only a caller that
+        asks pays, and the answer is kept until the library's change log moves: every enrolment,
+        deletion and re-embedding is logged, and a photo never changes otherwise."""
         seq = self.store.last_seq()
         with self._older_lock:
             cached = self._older_cache.get(app_id)
