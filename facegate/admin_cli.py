@@ -185,7 +185,8 @@ def cmd_library_settings(args: argparse.Namespace) -> None:
     changes = {key: value for key, value in (("operating_point", args.operating_point), ("face_limit", args.face_limit),
                                              ("store_photos", args.store_photos)) if value is not None}
     try:
-        result = set_library_settings(app.pk, changes)
+        # The operator also sees the faces a model upgrade left behind (facegate library reembed).
+        result = set_library_settings(app.pk, {**changes, "older_faces": True})
     except LibraryAdminError as exc:
         raise CliError(f"{exc} (is the face backend running? FACEGATE_BACKEND_URLS)") from None
     if changes:

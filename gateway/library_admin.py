@@ -59,8 +59,9 @@ def _admin_call(app_id: int, op: str, body: dict) -> dict:
 
 
 def set_library_settings(app_id: int, changes: dict) -> dict:
-    """Apply the operator's settings (face_limit, operating_point, store_photos; any subset) to an
-    app's library; the settings now in force."""
+    """Apply the operator's settings (face_limit, operating_point, store_photos; any subset; and
+    older_faces to have the faces embedded before a model upgrade counted) to an app's library; the
+    settings now in force."""
     return _admin_call(app_id, "app/settings", changes)
 
 

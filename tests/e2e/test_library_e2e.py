@@ -133,6 +133,7 @@ def test_operating_point_through_the_gateway(stack, shared_dir):
     shown = _admin_with_backend(stack, "library-settings", app["app_key"], "--face-limit", "1", "--store-photos")
     assert shown["face_limit"] == 1 and shown["store_photos"] is True and shown["operating_point"] == "1e-5"
     assert shown["face_num"] == 1
+    assert (shown["older_face_num"], shown["older_face_num_with_photo"]) == (0, 0)  # enrolled with today's models
     assert sdk.library("app/settings")["face_limit"] == 1
 
 
