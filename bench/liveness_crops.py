@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from face_backend.vision.engine import get_engine  # noqa: E402
 from face_backend.vision.image_io import decode_image  # noqa: E402
 from face_backend.vision.types import Face  # noqa: E402
-from accuracy import ordered_share  # noqa: E402
+from accuracy import liveness_errors, ordered_share  # noqa: E402
 
 NUAA = ROOT.parent / "shared" / "data" / "eval" / "nuaa_antispoof"
 Box = tuple[int, int, int, int]
@@ -116,10 +116,10 @@ def main() -> int:
             missing += box is None
             (live if is_live else spoof).append(model.score(img, face.box if box is None else box))
         lv, sp = np.array(live), np.array(spoof)
-        apcer, bpcer = float(np.mean(sp >= threshold)), float(np.mean(lv < threshold))
+        errors = liveness_errors(lv, sp, threshold)
         auc = ordered_share(lv, sp)
         near = int(np.sum(np.abs(lv - threshold) < 0.1))
-        print(f"| {name} | {apcer:.1%} | {bpcer:.1%} | {(apcer + bpcer) / 2:.1%} | {auc:.4f} | {near} | {missing} | "
+        print(f"| {name} | {errors['APCER']:.1%} | {errors['BPCER']:.1%} | {errors['ACER']:.1%} | {auc:.4f} | {near} | {missing} | "
               f"{1000 * cpu / len(frames):.2f} |")
     return 0
 
