@@ -120,9 +120,9 @@ class IndexSync:
                 return
             for part, op, run in _runs(changes):
                 if op == "add":
-                    # Deleted since: skip. A face embedded again has two adds; both read today's
-                    # embedding, so one is kept.
-                    present = list({c.face_id: c for c in run if c.embedding is not None}.values())
+                    # Deleted since: skip. (A face embedded again has two adds here, both with today's
+                    # embedding; index.add keeps an id once, its last vector.)
+                    present = [c for c in run if c.embedding is not None]
                     if present:
                         self.index.add(part, [c.face_id for c in present],
                                        _vectors([c.embedding for c in present], self.index.dim))
